@@ -1,0 +1,1 @@
+export const ROUTER_ENV = Symbol('ROUTER_ENV');

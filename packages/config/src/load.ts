@@ -1,0 +1,110 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { GatewayConfig, type ProviderConfig } from '@gw/contracts';
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid gateway config:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** `${VAR}` and `${VAR:-default}` in string values; an unset variable without default is an error. */
+export function interpolate(value: unknown, env: Env, problems: string[], where = ''): unknown {
+  if (typeof value === 'string') {
+    return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g, (_m, name: string, dflt: string | undefined) => {
+      const v = env[name];
+      if (v !== undefined && v !== '') return v;
+      if (dflt !== undefined) return dflt;
+      problems.push(`${where || '<root>'}: environment variable ${name} is not set`);
+      return '';
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolate(v, env, problems, `${where}[${i}]`));
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = interpolate(v, env, problems, where ? `${where}.${k}` : k);
+    return out;
+  }
+  return value;
+}
+
+/** Validates a parsed config; every problem is listed, not just the first. */
+export function validateConfig(raw: unknown, env: Env): GatewayConfig {
+  const problems: string[] = [];
+  const interpolated = interpolate(raw ?? {}, env, problems);
+  const parsed = GatewayConfig.safeParse(interpolated);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.') || '<root>'}: ${issue.message}`);
+  } else {
+    const ids = new Set<string>();
+    for (const p of parsed.data.providers) {
+      if (ids.has(p.id)) problems.push(`providers: duplicate id ${p.id}`);
+      ids.add(p.id);
+    }
+    const names = new Set<string>();
+    parsed.data.models.forEach((m, i) => {
+      if (names.has(m.name)) problems.push(`models[${i}].name: duplicate model ${m.name}`);
+      names.add(m.name);
+      m.targets.forEach((t, j) => {
+        if (!ids.has(t.provider)) problems.push(`models[${i}].targets[${j}].provider: unknown provider ${t.provider}`);
+      });
+    });
+  }
+  if (problems.length || !parsed.success) throw new ConfigError(problems);
+  return parsed.data;
+}
+
+export function parseConfigText(text: string, env: Env): GatewayConfig {
+  let raw: unknown;
+  try {
+    raw = parse(text);
+  } catch (err) {
+    throw new ConfigError([`YAML: ${(err as Error).message}`]);
+  }
+  return validateConfig(raw, env);
+}
+
+/** Providers that join when their key is in the environment (no config file needed). */
+const ENV_PROVIDERS: Array<{ env: string; provider: Omit<ProviderConfig, 'apiKey'> }> = [
+  { env: 'OPENAI_API_KEY', provider: { id: 'openai', type: 'openai', timeoutMs: 60_000 } },
+];
+
+/**
+ * The config in force: the file at `path` when given; otherwise a built-in config whose `simulator` provider
+ * (the provider simulator of packages/testing, at SIMULATOR_URL) answers, plus every provider whose key is set.
+ */
+export function loadGatewayConfig(path: string | undefined, env: Env): GatewayConfig {
+  if (path) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ConfigError([`cannot read ${path}: ${(err as Error).message}`]);
+    }
+    return parseConfigText(text, env);
+  }
+  return builtinConfig(env);
+}
+
+export function builtinConfig(env: Env): GatewayConfig {
+  const simulatorUrl = env['SIMULATOR_URL'] ?? 'http://127.0.0.1:8099/v1';
+  const providers: unknown[] = [{ id: 'simulator', type: 'simulator', baseUrl: simulatorUrl, timeoutMs: 30_000 }];
+  for (const p of ENV_PROVIDERS) {
+    const key = env[p.env];
+    if (key) providers.push({ ...p.provider, apiKey: key });
+  }
+  const price = { inputPerMTok: 0.15, outputPerMTok: 0.6 };
+  return validateConfig(
+    {
+      providers,
+      models: [
+        { name: 'gpt-4o-mini', targets: [{ provider: 'simulator', model: 'gpt-4o-mini', price }] },
+        { name: 'sim-small', targets: [{ provider: 'simulator', model: 'sim-small', price }] },
+      ],
+    },
+    env,
+  );
+}

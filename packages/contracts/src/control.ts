@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/* Payloads of the control-plane and side-path contracts. */
+
+export const ModerationCheckRequest = z.object({
+  requestId: z.string(),
+  teamId: z.string().nullable(),
+  /** the chat request body as the client sent it (JSON text) */
+  body: z.string(),
+});
+export type ModerationCheckRequest = z.infer<typeof ModerationCheckRequest>;
+
+export const ModerationFinding = z.object({ detector: z.string(), count: z.number().int().nonnegative() });
+export const ModerationCheckResult = z.object({
+  action: z.enum(['allow', 'redact', 'block']),
+  findings: z.array(ModerationFinding),
+  /** set when action = redact: the body to send on instead */
+  body: z.string().optional(),
+  reason: z.string().optional(),
+});
+export type ModerationCheckResult = z.infer<typeof ModerationCheckResult>;
+
+export const CacheLookupRequest = z.object({ namespace: z.string().min(1), key: z.string().min(1) });
+export type CacheLookupRequest = z.infer<typeof CacheLookupRequest>;
+export const CacheLookupResult = z.object({ hit: z.boolean(), value: z.string().optional() });
+export type CacheLookupResult = z.infer<typeof CacheLookupResult>;
+export const CacheStoreEvent = z.object({
+  namespace: z.string().min(1),
+  key: z.string().min(1),
+  value: z.string(),
+  ttlSeconds: z.number().int().positive(),
+});
+export type CacheStoreEvent = z.infer<typeof CacheStoreEvent>;
+
+export const CancelEvent = z.object({ requestId: z.string(), reason: z.string() });
+export type CancelEvent = z.infer<typeof CancelEvent>;
+
+export const ModelsListRequest = z.object({ allowedModels: z.array(z.string()).nullable() });
+export const ModelsListResult = z.object({
+  models: z.array(z.object({ id: z.string(), ownedBy: z.string() })),
+});
+export type ModelsListResult = z.infer<typeof ModelsListResult>;
+
+export const RollupRequest = z.object({
+  /** ISO hour start, e.g. 2026-11-23T07:00:00.000Z */
+  hourStart: z.iso.datetime(),
+});
+export type RollupRequest = z.infer<typeof RollupRequest>;
+export const RollupResult = z.object({ rows: z.number().int().nonnegative(), hourStart: z.string() });
+export type RollupResult = z.infer<typeof RollupResult>;
+
+export const PingResult = z.object({ service: z.string(), at: z.number() });

@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './config.js';
+export * from './chat.js';
+export * from './control.js';
+export * from './registry.js';

@@ -1,0 +1,48 @@
+import swc from 'unplugin-swc';
+import { defineConfig } from 'vitest/config';
+
+// SWC, not esbuild: Nest's dependency injection needs the decorator metadata that esbuild drops.
+const plugins = [swc.vite({ jsc: { parser: { syntax: 'typescript', decorators: true }, transform: { decoratorMetadata: true, legacyDecorator: true }, target: 'es2023' } })];
+// Workspace packages resolve to their TypeScript sources (the "source" export condition), so unit and
+// integration tests need no build. e2e tests start the built services.
+const resolve = { conditions: ['source'] };
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        plugins,
+        resolve,
+        test: {
+          name: 'unit',
+          include: ['apps/*/src/**/*.spec.ts', 'packages/*/src/**/*.spec.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        plugins,
+        resolve,
+        test: {
+          name: 'int',
+          include: ['apps/*/src/**/*.int-spec.ts', 'packages/*/src/**/*.int-spec.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
+        },
+      },
+      {
+        plugins,
+        resolve,
+        test: {
+          name: 'e2e',
+          include: ['e2e/**/*.e2e-spec.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
