@@ -3,3 +3,4 @@ export * from './config.js';
 export * from './chat.js';
 export * from './control.js';
 export * from './registry.js';
+export * from './money.js';

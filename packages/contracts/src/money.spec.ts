@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest';
+import { costNanoUsd, formatNanoUsd, usdToNano } from './money.js';
+
+describe('money', () => {
+  it('converts decimal prices exactly', () => {
+    expect(usdToNano(0.15)).toBe(150_000_000n);
+    expect(usdToNano(2.5)).toBe(2_500_000_000n);
+    expect(usdToNano(0.000000001)).toBe(1n);
+    expect(() => usdToNano(-1)).toThrow(RangeError);
+  });
+
+  it('prices input, cached input and output tokens in integers', () => {
+    const price = { inputPerMTok: 0.15, outputPerMTok: 0.6, cachedInputPerMTok: 0.075 };
+    // 1000 in (200 cached) + 500 out = 800*150 + 200*75 + 500*600 nano
+    expect(costNanoUsd(price, { inputTokens: 1000, cachedInputTokens: 200, outputTokens: 500 })).toBe(120_000n + 15_000n + 300_000n);
+    expect(costNanoUsd(null, { inputTokens: 10, outputTokens: 10 })).toBe(0n);
+  });
+
+  it('formats nano-USD without floats', () => {
+    expect(formatNanoUsd(435_000n)).toBe('0.000435000');
+    expect(formatNanoUsd(12_345_000_000_001n)).toBe('12345.000000001');
+  });
+});

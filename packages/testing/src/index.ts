@@ -1,0 +1,2 @@
+export * from './simulator/index.js';
+export * from './stack/index.js';
