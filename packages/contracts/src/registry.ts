@@ -151,4 +151,6 @@ export const HEADERS = {
   plan: 'gw-plan',
   deadline: 'gw-deadline',
   result: 'gw-result',
+  /** on an `error` frame: the executor already published the usage record of this request */
+  usageRecorded: 'gw-usage-recorded',
 } as const;
