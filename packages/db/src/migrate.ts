@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
 /** The SQL migrations shipped with this package (packages/db/migrations). */
-export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+const here = path.dirname(fileURLToPath(import.meta.url));
+// src/migrate.ts in tests, dist/src/migrate.js when built
+export const MIGRATIONS_DIR = [path.resolve(here, '../migrations'), path.resolve(here, '../../migrations')].find((d) =>
+  existsSync(path.join(d, '0001_init.sql')),
+)!;
 const LOCK_ID = 727_001; // pg_advisory_lock key: one migrator at a time across replicas
 
 export type MigrationResult = { applied: string[]; skipped: string[] };
