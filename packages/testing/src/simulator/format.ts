@@ -1,0 +1,31 @@
+/**
+ * What a wire format (OpenAI today; Anthropic, Gemini, Bedrock, Cohere beside it later) gives the simulator's
+ * generic server: its routes, and its error bodies. A route turns a parsed request into an `Answer`; the server
+ * applies faults (latency, pacing, cuts) to any answer the same way, whatever the format.
+ */
+
+export type Answer =
+  | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
+  /** a body written as is (e.g. a broken JSON text) */
+  | { kind: 'raw'; status: number; contentType: string; text: string }
+  /** `events` are complete wire events (e.g. `data: {...}\n\n`), written in order */
+  | { kind: 'stream'; contentType: string; events: string[] };
+
+export type Generation = {
+  /** exact number of output tokens (and content chunks) asked by a fault rule, or null for the default answer */
+  outputTokens: number | null;
+};
+
+export type Route = {
+  method: 'GET' | 'POST';
+  path: string;
+  handle(body: unknown, gen: Generation): Answer;
+};
+
+export type WireFormat = {
+  routes: Route[];
+  /** the error body this format answers with, for a status fault or an unparseable request */
+  error(status: number, message: string | null): Answer;
+  /** a 200 that the client cannot parse */
+  malformed(stream: boolean): Answer;
+};

@@ -1,0 +1,3 @@
+export { startSimulator } from './server.js';
+export type { AbortRecord, Fault, FaultKind, FaultRule, ReceivedRequest, Simulator, SimulatorOptions, SimulatorStats } from './types.js';
+export { SimulatorControl } from './control-client.js';
