@@ -39,10 +39,10 @@ export class FrameWriter {
     this.done = true;
     this.nc.publish(this.reply, undefined, { headers: frameHeaders('end', headers) });
   }
-  error(err: unknown): void {
+  error(err: unknown, headers?: Record<string, string>): void {
     if (this.done) return;
     this.done = true;
-    this.nc.publish(this.reply, encodeJson(GatewayError.from(err).toJSON()), { headers: frameHeaders('error') });
+    this.nc.publish(this.reply, encodeJson(GatewayError.from(err).toJSON()), { headers: frameHeaders('error', headers) });
   }
 }
 
