@@ -157,7 +157,8 @@ export class ContractBootCheck implements OnApplicationBootstrap {
     for (const { name, instance, method } of this.handlers()) {
       const contract = contracts[name];
       if (contract.kind === 'durable' || contract.transport !== 'hot') continue;
-      const fn = (instance as Record<string, (...args: never[]) => unknown>)[method]!.bind(instance) as (...args: never[]) => unknown;
+      const bound: unknown = (instance as Record<string, (...args: never[]) => unknown>)[method]!.bind(instance);
+      const fn = bound as (...args: never[]) => unknown;
       switch (contract.kind) {
         case 'stream':
           this.server.serveStream(contract, fn as never);
