@@ -6,6 +6,9 @@ const plugins = [swc.vite({ jsc: { parser: { syntax: 'typescript', decorators: t
 // Workspace packages resolve to their TypeScript sources (the "source" export condition), so unit and
 // integration tests need no build. e2e tests start the built services.
 const resolve = { conditions: ['source'] };
+// Node-environment tests resolve through Vite's SSR environment, which ignores the top-level resolve.conditions:
+// 'source' is added there to Vite's default server conditions.
+const environments = { ssr: { resolve: { conditions: ['source', 'module', 'node', 'development|production'] } } };
 
 export default defineConfig({
   test: {
@@ -13,15 +16,17 @@ export default defineConfig({
       {
         plugins,
         resolve,
+        environments,
         test: {
           name: 'unit',
-          include: ['apps/*/src/**/*.spec.ts', 'packages/*/src/**/*.spec.ts'],
+          include: ['apps/*/src/**/*.spec.ts', 'packages/*/src/**/*.spec.ts', 'scripts/**/*.spec.ts'],
           environment: 'node',
         },
       },
       {
         plugins,
         resolve,
+        environments,
         test: {
           name: 'int',
           include: ['apps/*/src/**/*.int-spec.ts', 'packages/*/src/**/*.int-spec.ts'],
@@ -34,6 +39,7 @@ export default defineConfig({
       {
         plugins,
         resolve,
+        environments,
         test: {
           name: 'e2e',
           include: ['e2e/**/*.e2e-spec.ts'],

@@ -14,8 +14,11 @@ import { decodeJson, encodeJson } from './frames.js';
 
 const NANOS_PER_MS = 1_000_000;
 
+/** Where a durable contract lives in JetStream; tests override it with unique names so they do not share state. */
+export type DurableTarget = { stream: string; subject: string; durableName: string };
+
 /** Creates (or leaves as it is) the JetStream stream that stores a durable contract's subject. */
-export async function ensureStream(nc: NatsConnection, contract: DurableContract): Promise<void> {
+export async function ensureStream(nc: NatsConnection, contract: Pick<DurableTarget, 'stream' | 'subject'>): Promise<void> {
   const jsm = await jetstreamManager(nc);
   const config = {
     name: contract.stream,
@@ -72,10 +75,29 @@ export type DurableMessage<T> = { value: T; raw: JsMsg };
 
 export type BatchHandler<T> = (batch: Array<DurableMessage<T>>) => Promise<void>;
 
+export type DurableBatchConsumerOptions = {
+  batchSize: number;
+  lingerMs: number;
+  onPoison?: (raw: JsMsg, err: unknown) => void;
+  onError?: (err: unknown) => void;
+  /** override the contract's stream / subject / durable name (tests use unique ones) */
+  target?: Partial<DurableTarget>;
+  /** how long a delivered, unacked message waits before redelivery (default 30 s) */
+  ackWaitMs?: number;
+  /** first nak delay after a failed batch; doubles with each redelivery up to maxNakDelayMs (default 1 s / 30 s) */
+  nakDelayMs?: number;
+  maxNakDelayMs?: number;
+};
+
+/** The nak delay for a message delivered `deliveryCount` times: exponential backoff, capped. */
+export function nakDelayFor(deliveryCount: number, baseMs: number, maxMs: number): number {
+  return Math.min(baseMs * 2 ** Math.max(0, Math.min(deliveryCount - 1, 30)), maxMs);
+}
+
 /**
  * A durable pull consumer that hands over messages in batches (up to `batchSize`, or whatever arrived within
- * `lingerMs`). The handler's success acks the batch; a failure naks it with a delay, so nothing is lost when the
- * database is down: JetStream redelivers. A message that does not parse is acked and reported (poison).
+ * `lingerMs`). The handler's success acks the batch; a failure naks it with a growing delay, so nothing is lost
+ * when the database is down: JetStream redelivers. A message that does not parse is acked and reported (poison).
  */
 export class DurableBatchConsumer<C extends DurableContract> {
   private messages: ConsumerMessages | null = null;
@@ -83,31 +105,35 @@ export class DurableBatchConsumer<C extends DurableContract> {
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private looping: Promise<void> = Promise.resolve();
+  private readonly target: DurableTarget;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly contract: C,
     private readonly handler: BatchHandler<z.infer<C['schema']>>,
-    private readonly opts: { batchSize: number; lingerMs: number; onPoison?: (raw: JsMsg, err: unknown) => void; onError?: (err: unknown) => void },
-  ) {}
+    private readonly opts: DurableBatchConsumerOptions,
+  ) {
+    this.target = { stream: contract.stream, subject: contract.subject, durableName: contract.durableName, ...opts.target };
+  }
 
   async start(): Promise<void> {
-    await ensureStream(this.nc, this.contract);
+    const { stream, durableName, subject } = this.target;
+    await ensureStream(this.nc, this.target);
     const jsm = await jetstreamManager(this.nc);
-    await jsm.consumers
-      .info(this.contract.stream, this.contract.durableName)
-      .catch(() =>
-        jsm.consumers.add(this.contract.stream, {
-          durable_name: this.contract.durableName,
-          ack_policy: AckPolicy.Explicit,
-          deliver_policy: DeliverPolicy.All,
-          ack_wait: 30_000 * NANOS_PER_MS,
-          max_ack_pending: 20_000,
-        }),
-      );
-    const consumer = await jetstream(this.nc).consumers.get(this.contract.stream, this.contract.durableName);
+    await jsm.consumers.info(stream, durableName).catch(() =>
+      jsm.consumers.add(stream, {
+        durable_name: durableName,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: DeliverPolicy.All,
+        filter_subject: subject,
+        ack_wait: (this.opts.ackWaitMs ?? 30_000) * NANOS_PER_MS,
+        max_ack_pending: 20_000,
+      }),
+    );
+    const consumer = await jetstream(this.nc).consumers.get(stream, durableName);
     this.messages = await consumer.consume({ max_messages: Math.max(this.opts.batchSize * 2, 100) });
-    void this.loop(this.messages);
+    this.looping = this.loop(this.messages).catch((err: unknown) => this.opts.onError?.(err));
   }
 
   private async loop(messages: ConsumerMessages): Promise<void> {
@@ -146,14 +172,18 @@ export class DurableBatchConsumer<C extends DurableContract> {
       for (const b of batch) b.raw.ack();
     } catch (err) {
       this.opts.onError?.(err);
-      for (const b of batch) b.raw.nak(1_000);
+      const base = this.opts.nakDelayMs ?? 1_000;
+      const max = this.opts.maxNakDelayMs ?? 30_000;
+      for (const b of batch) b.raw.nak(nakDelayFor(b.raw.info.deliveryCount, base, max));
     }
   }
 
+  /** Stops pulling, hands the messages already received to the handler, and waits until they are acked. */
   async stop(): Promise<void> {
     this.stopped = true;
-    await this.flush();
     await this.messages?.close();
+    await this.looping;
+    await this.flush();
   }
 
   get isStopped(): boolean {

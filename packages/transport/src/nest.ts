@@ -81,7 +81,7 @@ export class ControlClient implements OnApplicationShutdown {
     } catch (err) {
       if (err instanceof Error && err.name === 'TimeoutError')
         throw new GatewayError('SERVICE_UNAVAILABLE', `${contract.service} did not answer within ${timeoutMs} ms`);
-      if (err instanceof Error && /no responders/i.test(err.message))
+      if (err instanceof Error && /no responders|no subscribers/i.test(err.message))
         throw new GatewayError('SERVICE_UNAVAILABLE', `${contract.service} is not available`);
       throw new GatewayError('INTERNAL', `${contract.subject} failed`);
     }

@@ -61,7 +61,7 @@ export function parseRules(raw: unknown): FaultRule[] | string {
         return `rule ${i}: match.header must be [name, value]`;
       }
     }
-    out.push(r as FaultRule);
+    out.push(r);
   }
   return out;
 }

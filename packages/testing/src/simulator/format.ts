@@ -16,15 +16,28 @@ export type Generation = {
   outputTokens: number | null;
 };
 
+/** What a route may read of the HTTP request besides its parsed body. */
+export type RouteRequest = {
+  path: string;
+  /** the query string without its `?` ('' when none) */
+  query: string;
+  /** lower-case header names */
+  headers: Record<string, string | string[] | undefined>;
+};
+
 export type Route = {
   method: 'GET' | 'POST';
   path: string;
-  handle(body: unknown, gen: Generation): Answer;
+  /** 'exact' (default), or 'prefix': the route serves every path that starts with `path` (a model in the path) */
+  match?: 'exact' | 'prefix';
+  handle(body: unknown, gen: Generation, req: RouteRequest): Answer;
+  /** the model a request is for, when it is not the body's `model` (fault rules and stats match on it) */
+  model?(req: RouteRequest): string | null;
 };
 
 export type WireFormat = {
   routes: Route[];
-  /** the error body this format answers with, for a status fault or an unparseable request */
+  /** the error body this format answers with (any status), for a status fault, an unparseable request or a bad fault header */
   error(status: number, message: string | null): Answer;
   /** a 200 that the client cannot parse */
   malformed(stream: boolean): Answer;

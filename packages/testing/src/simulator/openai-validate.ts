@@ -94,7 +94,8 @@ function checkTools(body: Record<string, unknown>): { error: Answer } | null {
     return invalid("Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.", 'tool_choice', null);
   }
   if (choice === 'required') return null;
-  const name: unknown = (choice as { function?: { name?: unknown } } | null)?.function?.name;
+  const fn: unknown = typeof choice === 'object' && choice !== null && 'function' in choice ? choice.function : undefined;
+  const name: unknown = typeof fn === 'object' && fn !== null && 'name' in fn ? fn.name : undefined;
   if (typeof name !== 'string') return invalid("Invalid value for 'tool_choice'.", 'tool_choice', 'invalid_value');
   if (!(tools as ToolDef[]).some((t) => t.function.name === name)) {
     return invalid(`Invalid value for 'tool_choice': function '${name}' is not among the 'tools'.`, 'tool_choice', 'invalid_value');

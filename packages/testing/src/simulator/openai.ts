@@ -1,6 +1,6 @@
 import type { Answer, Generation, Route, WireFormat } from './format.js';
 import { validateChat, type ChatBody, type ToolDef } from './openai-validate.js';
-import { capPieces, contentText, embed, fillerPieces, promptTokens, replyPieces, tokensOf } from './text.js';
+import { argumentDeltas, capPieces, contentText, embed, fillerPieces, nextId, promptTokens, replyPieces, schemaArguments, tokensOf } from './text.js';
 
 /**
  * The OpenAI wire format: chat completions (JSON and SSE, text and tool calls), embeddings and the model list.
@@ -11,12 +11,6 @@ import { capPieces, contentText, embed, fillerPieces, promptTokens, replyPieces,
 const SSE = 'text/event-stream; charset=utf-8';
 const FINGERPRINT = 'fp_simulator';
 const MODELS = ['gpt-4o-mini', 'gpt-4o', 'sim-small', 'sim-large', 'text-embedding-3-small'];
-
-let seq = 0;
-function nextId(prefix: string): string {
-  seq = (seq + 1) % 0x7fffffff;
-  return `${prefix}${Date.now().toString(36)}${seq.toString(36)}`;
-}
 
 export function openaiError(status: number, message: string, type: string, param: string | null = null, code: string | null = null): Answer {
   return { kind: 'json', status, body: { error: { message, type, param, code } } };
@@ -53,38 +47,10 @@ function chosenTool(body: ChatBody): ToolDef | null {
   return null;
 }
 
-function argumentValue(schema: unknown, hint: string): unknown {
-  const s = (schema ?? {}) as { type?: unknown; enum?: unknown[] };
-  if (Array.isArray(s.enum) && s.enum.length) return s.enum[0];
-  switch (s.type) {
-    case 'number':
-    case 'integer':
-      return 42;
-    case 'boolean':
-      return true;
-    case 'array':
-      return [];
-    case 'object':
-      return {};
-    default:
-      return hint.slice(0, 40) || 'sim';
-  }
-}
-
-/** JSON arguments for a tool: every required property (or every property) with a value of its type. */
-function toolArguments(tool: ToolDef, hint: string): string {
-  const params = (tool.function.parameters ?? {}) as { properties?: Record<string, unknown>; required?: unknown };
-  const props = params.properties ?? {};
-  const names = Array.isArray(params.required) ? (params.required as string[]) : Object.keys(props);
-  const out: Record<string, unknown> = {};
-  for (const n of names) out[n] = argumentValue(props[n], hint);
-  return JSON.stringify(out);
-}
-
 function answerChoice(body: ChatBody, gen: Generation): Choice {
   const hint = lastUserText(body);
   const tool = chosenTool(body);
-  if (tool) return { content: [], toolCall: { id: nextId('call_'), name: tool.function.name, arguments: toolArguments(tool, hint) }, finish: 'tool_calls' };
+  if (tool) return { content: [], toolCall: { id: nextId('call_'), name: tool.function.name, arguments: schemaArguments(tool.function.parameters, hint) }, finish: 'tool_calls' };
   const pieces = gen.outputTokens !== null ? fillerPieces(gen.outputTokens) : replyPieces(hint);
   const cap = capPieces(pieces, body.max_completion_tokens ?? body.max_tokens ?? null);
   return { content: cap.pieces, toolCall: null, finish: cap.capped ? 'length' : 'stop' };
@@ -122,14 +88,6 @@ function completion(body: ChatBody, choice: Choice, n: number): Answer {
       system_fingerprint: FINGERPRINT,
     },
   };
-}
-
-/** Splits tool arguments into a few deltas, as OpenAI streams them. */
-function argumentDeltas(args: string): string[] {
-  const size = Math.max(1, Math.ceil(args.length / 4));
-  const out: string[] = [];
-  for (let i = 0; i < args.length; i += size) out.push(args.slice(i, i + size));
-  return out;
 }
 
 function streamEvents(body: ChatBody, choice: Choice, n: number): Answer {
@@ -170,7 +128,7 @@ type EmbeddingsBody = { model?: unknown; input?: unknown; dimensions?: unknown; 
 function inputTexts(input: unknown): string[] | null {
   if (typeof input === 'string') return [input];
   if (!Array.isArray(input) || input.length === 0) return null;
-  if (input.every((x) => typeof x === 'string')) return input as string[];
+  if (input.every((x) => typeof x === 'string')) return input;
   // token arrays: a number[] is one input, a number[][] many; their "text" is the ids joined
   if (input.every((x) => typeof x === 'number')) return [input.join(' ')];
   if (input.every((x) => Array.isArray(x))) return (input as unknown[][]).map((x) => x.join(' '));

@@ -1,7 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FaultStore, parseFault, parseRules } from './faults.js';
-import type { Answer, Generation, Route, WireFormat } from './format.js';
+import { anthropicFormat } from './anthropic.js';
+import type { Answer, Generation, Route, RouteRequest, WireFormat } from './format.js';
+import { geminiFormat } from './gemini.js';
 import { openaiFormat } from './openai.js';
 import { StatsCollector } from './stats.js';
 import type { Fault, Simulator, SimulatorOptions } from './types.js';
@@ -12,7 +14,7 @@ import type { Fault, Simulator, SimulatorOptions } from './types.js';
  * faults are applied to any answer by the code below, whatever the format.
  */
 
-const FORMATS: WireFormat[] = [openaiFormat];
+const FORMATS: WireFormat[] = [openaiFormat, anthropicFormat, geminiFormat];
 const FAULT_HEADER = 'x-sim-fault';
 const JSON_TYPE = 'application/json';
 
@@ -24,10 +26,25 @@ type Exchange = {
   timers: Set<NodeJS.Timeout>;
 };
 
-function routeTable(): Map<string, Handle> {
-  const table = new Map<string, Handle>();
-  for (const format of FORMATS) for (const route of format.routes) table.set(`${route.method} ${route.path}`, { route, format });
-  return table;
+type RouteTable = { exact: Map<string, Handle>; prefix: Handle[] };
+
+function routeTable(): RouteTable {
+  const exact = new Map<string, Handle>();
+  const prefix: Handle[] = [];
+  for (const format of FORMATS) {
+    for (const route of format.routes) {
+      if (route.match === 'prefix') prefix.push({ route, format });
+      else exact.set(`${route.method} ${route.path}`, { route, format });
+    }
+  }
+  prefix.sort((a, b) => b.route.path.length - a.route.path.length);
+  return { exact, prefix };
+}
+
+function findRoute(table: RouteTable, method: string | undefined, path: string): Handle | undefined {
+  const hit = table.exact.get(`${method} ${path}`);
+  if (hit) return hit;
+  return table.prefix.find((h) => h.route.method === method && path.startsWith(h.route.path) && path.length > h.route.path.length);
 }
 
 function writeJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
@@ -147,9 +164,10 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
     writeJson(res, 404, { error: `no control endpoint ${key}` });
   };
 
-  const serve = (req: IncomingMessage, res: ServerResponse, path: string, body: Buffer): void => {
+  const serve = (req: IncomingMessage, res: ServerResponse, path: string, query: string, body: Buffer): void => {
     const startedAt = Date.now();
-    const handle = routes.get(`${req.method} ${path}`);
+    const handle = findRoute(routes, req.method, path);
+    const routeReq: RouteRequest = { path, query, headers: req.headers };
     let parsed: unknown = null;
     let badJson = false;
     if (body.length > 0) {
@@ -159,7 +177,9 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
         badJson = true;
       }
     }
-    const model = parsed && typeof parsed === 'object' && typeof (parsed as { model?: unknown }).model === 'string' ? (parsed as { model: string }).model : null;
+    const model =
+      handle?.route.model?.(routeReq) ??
+      (parsed && typeof parsed === 'object' && typeof (parsed as { model?: unknown }).model === 'string' ? (parsed as { model: string }).model : null);
     stats.received({ at: startedAt, method: req.method ?? 'GET', path, body: parsed, headers: req.headers as Record<string, string> }, model);
     stats.opened();
     const ex: Exchange = { res, cut: false, timers };
@@ -181,11 +201,11 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
       } catch {
         f = `${FAULT_HEADER} is not JSON`;
       }
-      if (typeof f === 'string') return writeJson(res, 400, { error: { message: f, type: 'invalid_request_error', param: null, code: null } });
+      if (typeof f === 'string') return writeAnswer(res, format.error(400, f));
       fault = f;
     }
     const gen: Generation = { outputTokens: rule?.outputTokens ?? (fault?.kind === 'chunk-delay' ? (fault.chunks ?? null) : null) };
-    const answer = handle.route.handle(parsed, gen);
+    const answer = handle.route.handle(parsed, gen, routeReq);
     if (!fault) return writeAnswer(res, answer);
     stats.fault(fault.kind);
     applyFault(ex, fault, answer, format);
@@ -194,12 +214,13 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const server = createServer((req, res) => {
     const q = req.url?.indexOf('?') ?? -1;
     const path = q >= 0 ? req.url!.slice(0, q) : (req.url ?? '/');
+    const query = q >= 0 ? req.url!.slice(q + 1) : '';
     const parts: Buffer[] = [];
     req.on('data', (c: Buffer) => parts.push(c));
     req.on('end', () => {
       const body = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
       if (path.startsWith('/__sim/')) control(req, res, path, body);
-      else serve(req, res, path, body);
+      else serve(req, res, path, query, body);
     });
   });
   server.keepAliveTimeout = 30_000;

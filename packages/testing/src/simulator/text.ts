@@ -41,6 +41,49 @@ export function promptTokens(messages: readonly unknown[]): number {
   return total;
 }
 
+function argumentValue(schema: unknown, hint: string): unknown {
+  const s = (schema ?? {}) as { type?: unknown; enum?: unknown[] };
+  if (Array.isArray(s.enum) && s.enum.length) return s.enum[0];
+  switch (s.type) {
+    case 'number':
+    case 'integer':
+      return 42;
+    case 'boolean':
+      return true;
+    case 'array':
+      return [];
+    case 'object':
+      return {};
+    default:
+      return hint.slice(0, 40) || 'sim';
+  }
+}
+
+/** Deterministic JSON arguments for a tool's JSON schema: every required property (or every property) with a value of its type. */
+export function schemaArguments(parameters: unknown, hint: string): string {
+  const params = (parameters ?? {}) as { properties?: Record<string, unknown>; required?: unknown };
+  const props = params.properties ?? {};
+  const names = Array.isArray(params.required) ? (params.required as string[]) : Object.keys(props);
+  const out: Record<string, unknown> = {};
+  for (const n of names) out[n] = argumentValue(props[n], hint);
+  return JSON.stringify(out);
+}
+
+/** Splits tool arguments into a few deltas, as providers stream them. */
+export function argumentDeltas(args: string): string[] {
+  const size = Math.max(1, Math.ceil(args.length / 4));
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += size) out.push(args.slice(i, i + size));
+  return out;
+}
+
+/** Ids for answers: unique in this process, e.g. `msg_m3x1a2`. */
+let seq = 0;
+export function nextId(prefix: string): string {
+  seq = (seq + 1) % 0x7fffffff;
+  return `${prefix}${Date.now().toString(36)}${seq.toString(36)}`;
+}
+
 const FILLER = [' sim', ' ans', ' wer', ' tok', ' ens', ' are', ' her', ' end'];
 
 /** Exactly `n` pieces of 4 characters (so exactly `n` tokens), the same for the same n. */

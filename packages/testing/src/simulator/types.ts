@@ -69,7 +69,7 @@ export type SimulatorStats = {
 };
 
 export type Simulator = {
-  /** `http://127.0.0.1:PORT`; the OpenAI-style base URL is `${url}/v1` */
+  /** `http://127.0.0.1:PORT`; the OpenAI-style base URL is `${url}/v1`; Anthropic (/v1/messages) and Gemini (/v1beta/models/...) use `url` itself */
   url: string;
   port: number;
   close(): Promise<void>;

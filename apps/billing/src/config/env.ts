@@ -1,0 +1,25 @@
+import { z } from 'zod';
+
+const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
+
+/** The only file of billing that reads process.env; every bad variable is listed at boot. */
+const Env = z.object({
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  DATABASE_URL: z.string().startsWith('postgres').default('postgresql://postgres@127.0.0.1:5432/gateway'),
+  BILLING_PORT: z.coerce.number().int().min(0).max(65_535).default(8090),
+  HOST: z.string().default('0.0.0.0'),
+  GATEWAY_MASTER_KEY: z.string().min(16, 'must be at least 16 characters'),
+  LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
+  USAGE_BATCH_SIZE: positiveInt(500),
+  USAGE_LINGER_MS: positiveInt(20),
+  DATABASE_POOL_SIZE: positiveInt(10),
+});
+export type BillingEnv = z.infer<typeof Env>;
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): BillingEnv {
+  const parsed = Env.safeParse(source);
+  if (!parsed.success) {
+    throw new Error(`billing: bad environment:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+  }
+  return parsed.data;
+}

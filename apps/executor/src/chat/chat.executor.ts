@@ -1,0 +1,389 @@
+import { Logger } from '@nestjs/common';
+import {
+  ChatCompletionRequest,
+  costNanoUsd,
+  GatewayError,
+  HEADERS,
+  Plan,
+  RequestMeta,
+  type ChatCompletionChunk,
+  type PlanTarget,
+  type ResultMeta,
+  type Usage,
+  type UsageEvent,
+} from '@gw/contracts';
+import type { ChatContext } from '@gw/providers';
+import type { FrameWriter, StreamRequest } from '@gw/transport';
+import type { ProviderDirectory, ResolvedTarget } from '../providers/provider-directory.js';
+import type { UpstreamClient, UpstreamResponse } from '../upstream/upstream.client.js';
+import type { UsageRecorder } from '../usage/usage.recorder.js';
+import { chunkChars, completionChars, estimateTokens, promptChars } from './usage-estimate.js';
+
+type Attempt = ResultMeta['attempts'][number];
+type AbortWhy = 'timeout' | 'cancel' | 'deadline';
+
+/** Everything one request carries through its attempts. */
+type Run = {
+  meta: RequestMeta;
+  /** null until the body parsed */
+  body: ChatCompletionRequest | null;
+  out: FrameWriter;
+  cancel: AbortController;
+  attempts: Attempt[];
+  /** a chunk went to the client: no failover any more */
+  started: boolean;
+  /** the target whose 200 is being (or was) used: tokens and cost are billed against it */
+  billed: PlanTarget | null;
+  upstreamModel: string | null;
+  usage: Usage | null;
+  outputChars: number;
+  /** the upstream's usage-only chunk, held back to be the last chunk frame */
+  usageChunk: ChatCompletionChunk | null;
+  lastChunk: ChatCompletionChunk | null;
+};
+
+const decoder = new TextDecoder();
+const TRANSLATE = { unsupportedParams: 'drop' } as const;
+const ERROR_BODY_LIMIT = 64 * 1024;
+
+/**
+ * executor.rpc.chat.v1: calls the plan's targets in order until one answers. Non-stream: one `response` frame.
+ * Stream: `start`, one `chunk` per upstream chunk as it arrives, `end`. A retryable failure (429, 5xx, timeout,
+ * connection error, context overflow) moves to the next target, but never once a chunk reached the client.
+ * Exactly one usage event per request taken, published after the last frame.
+ */
+export class ChatExecutor {
+  private readonly logger = new Logger('Chat');
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(
+    private readonly providers: ProviderDirectory,
+    private readonly upstream: UpstreamClient,
+    private readonly usage: UsageRecorder,
+  ) {}
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  /** executor.evt.cancel.v1 (broadcast): aborts the request if this replica runs it. */
+  cancel(requestId: string, reason: string): boolean {
+    const c = this.running.get(requestId);
+    if (!c) return false;
+    this.logger.debug(`cancel ${requestId}: ${reason}`);
+    c.abort();
+    return true;
+  }
+
+  async handle(req: StreamRequest, out: FrameWriter): Promise<void> {
+    const h = req.headers;
+    const meta = parseHeader(h?.get(HEADERS.meta), RequestMeta);
+    if (!meta) {
+      // without meta there is no request to account for: the ingress records the failure
+      out.error(new GatewayError('INVALID_REQUEST', 'executor: missing or malformed gw-meta header'));
+      return;
+    }
+    const cancel = new AbortController();
+    const run: Run = {
+      meta,
+      body: null,
+      out,
+      cancel,
+      attempts: [],
+      started: false,
+      billed: null,
+      upstreamModel: null,
+      usage: null,
+      outputChars: 0,
+      usageChunk: null,
+      lastChunk: null,
+    };
+    let lastTarget: PlanTarget | null = null;
+    let failure: GatewayError | null = null;
+    this.running.set(meta.requestId, cancel);
+    try {
+      const plan = parseHeader(h?.get(HEADERS.plan), Plan);
+      if (!plan) throw new GatewayError('INTERNAL', 'executor: missing or malformed gw-plan header');
+      const body = parseBody(req.data);
+      run.body = body;
+      for (let i = 0; i < plan.targets.length; i++) {
+        const target = plan.targets[i]!;
+        lastTarget = target;
+        if (cancel.signal.aborted) throw new GatewayError('CANCELLED', 'the client went away');
+        if (meta.deadlineAt <= Date.now()) throw new GatewayError('DEADLINE_EXCEEDED', 'the request deadline passed', { status: 504 });
+        const t0 = Date.now();
+        try {
+          await this.attempt(run, body, target, t0);
+          failure = null;
+          break;
+        } catch (err) {
+          const e = GatewayError.from(err);
+          if (!(err instanceof GatewayError)) this.logger.error(`${meta.requestId}: ${(err as Error).stack ?? String(err)}`);
+          run.attempts.push({ providerId: target.providerId, model: target.model, ok: false, error: e.code, latencyMs: Date.now() - t0 });
+          failure = e;
+          if (run.started || !e.retryable || cancel.signal.aborted) break;
+        }
+      }
+      if (failure) throw failure;
+    } catch (err) {
+      failure = GatewayError.from(err);
+      if (!(err instanceof GatewayError)) this.logger.error(`${meta.requestId}: ${(err as Error).stack ?? String(err)}`);
+      out.error(failure, { [HEADERS.usageRecorded]: '1' });
+    } finally {
+      this.running.delete(meta.requestId);
+      this.usage.record(this.usageEvent(run, failure, lastTarget));
+    }
+  }
+
+  private async attempt(run: Run, body: ChatCompletionRequest, target: PlanTarget, t0: number): Promise<void> {
+    const { meta } = run;
+    const resolved = this.providers.resolve(target);
+    const ctx: ChatContext = { model: target.model, requestId: meta.requestId, created: Math.floor(t0 / 1000) };
+    const upstreamReq = resolved.adapter.chat.buildRequest(body, meta.stream, resolved.provider, ctx, TRANSLATE);
+
+    // one controller per attempt: the per-attempt timeout, the request deadline, and the client's cancel
+    const ac = new AbortController();
+    let why: AbortWhy | null = null;
+    const abort = (w: AbortWhy) => {
+      if (why) return;
+      why = w;
+      ac.abort();
+    };
+    const onCancel = () => abort('cancel');
+    run.cancel.signal.addEventListener('abort', onCancel, { once: true });
+    const deadlineTimer = setTimeout(() => abort('deadline'), Math.max(0, meta.deadlineAt - Date.now()));
+    let idleTimer = setTimeout(() => abort('timeout'), target.timeoutMs);
+    const rearm = () => {
+      clearTimeout(idleTimer);
+      idleTimer = setTimeout(() => abort('timeout'), target.timeoutMs);
+    };
+    try {
+      const res = await this.upstream.request(upstreamReq, ac.signal);
+      if (res.statusCode < 200 || res.statusCode >= 300) {
+        const text = await readText(res);
+        throw resolved.adapter.chat.parseError(res.statusCode, text, res.headers);
+      }
+      if (meta.stream) await this.relay(run, target, resolved, ctx, res, t0, rearm);
+      else await this.complete(run, target, resolved, ctx, res, t0);
+    } catch (err) {
+      throw mapAbort(err, why, target, run.started);
+    } finally {
+      clearTimeout(idleTimer);
+      clearTimeout(deadlineTimer);
+      run.cancel.signal.removeEventListener('abort', onCancel);
+    }
+  }
+
+  private async complete(run: Run, target: PlanTarget, resolved: ResolvedTarget, ctx: ChatContext, res: UpstreamResponse, t0: number): Promise<void> {
+    run.billed = target;
+    let json: unknown;
+    try {
+      json = await res.body.json();
+    } catch (err) {
+      if (err instanceof SyntaxError) throw new GatewayError('PROVIDER_ERROR', 'the upstream provider sent malformed JSON');
+      throw err;
+    }
+    const completion = resolved.adapter.chat.parseResponse(json, ctx);
+    run.upstreamModel = completion.model;
+    run.usage = completion.usage ?? null;
+    run.outputChars = completionChars(completion);
+    run.attempts.push({ providerId: target.providerId, model: target.model, ok: true, latencyMs: Date.now() - t0 });
+    run.out.response(JSON.stringify(completion), { [HEADERS.result]: JSON.stringify(resultMeta(run, target)) });
+  }
+
+  private async relay(
+    run: Run,
+    target: PlanTarget,
+    resolved: ResolvedTarget,
+    ctx: ChatContext,
+    res: UpstreamResponse,
+    t0: number,
+    rearm: () => void,
+  ): Promise<void> {
+    run.billed = target;
+    const dec = resolved.adapter.chat.createStreamDecoder();
+    const tr = resolved.adapter.chat.createStreamTranslator(ctx);
+    let okRecorded = false;
+    const emit = (chunks: ChatCompletionChunk[]) => {
+      for (const c of chunks) {
+        if (!okRecorded) {
+          okRecorded = true;
+          run.attempts.push({ providerId: target.providerId, model: target.model, ok: true, latencyMs: Date.now() - t0 });
+        }
+        this.forward(run, target, c);
+      }
+    };
+    try {
+      for await (const piece of res.body) {
+        rearm();
+        for (const ev of dec.push(piece as Uint8Array)) emit(tr.push(ev));
+      }
+    } catch (err) {
+      if (err instanceof GatewayError) throw err;
+      // the connection broke mid-body (mapAbort turns our own aborts into their codes)
+      throw new GatewayError('PROVIDER_ERROR', 'upstream stream ended early');
+    } finally {
+      const u = tr.usage();
+      if (u) run.usage = u;
+    }
+    for (const ev of dec.end()) emit(tr.push(ev));
+    emit(tr.finish());
+    const u = tr.usage();
+    if (u) run.usage = u;
+    if (!tr.done()) throw new GatewayError('PROVIDER_ERROR', 'upstream stream ended early');
+    if (!run.started) {
+      // a complete stream without a content chunk: still a valid (empty) answer
+      if (!okRecorded) run.attempts.push({ providerId: target.providerId, model: target.model, ok: true, latencyMs: Date.now() - t0 });
+      this.startFrame(run, target);
+    }
+    if (run.meta.includeUsage) run.out.chunk(JSON.stringify(this.usageChunk(run, ctx)));
+    run.out.end();
+  }
+
+  private startFrame(run: Run, target: PlanTarget): void {
+    run.started = true;
+    run.out.start({ [HEADERS.result]: JSON.stringify(resultMeta(run, target)) });
+  }
+
+  /** One upstream chunk to the client, at once; usage is held back for the last chunk frame. */
+  private forward(run: Run, target: PlanTarget, chunk: ChatCompletionChunk): void {
+    if (chunk.usage) run.usage = chunk.usage;
+    run.lastChunk = chunk;
+    if (typeof chunk.model === 'string') run.upstreamModel = chunk.model;
+    if (chunk.choices.length === 0 && chunk.usage) {
+      run.usageChunk = chunk;
+      return;
+    }
+    if (chunk.usage !== undefined && (chunk.usage !== null || !run.meta.includeUsage)) delete chunk.usage;
+    run.outputChars += chunkChars(chunk);
+    if (!run.started) this.startFrame(run, target);
+    run.out.chunk(JSON.stringify(chunk));
+  }
+
+  private usageChunk(run: Run, ctx: ChatContext): ChatCompletionChunk {
+    const usage = run.usage ?? estimatedUsage(run);
+    if (run.usageChunk) return { ...run.usageChunk, usage };
+    const last = run.lastChunk;
+    return {
+      id: last?.id ?? `chatcmpl-${ctx.requestId}`,
+      object: 'chat.completion.chunk',
+      created: last?.created ?? ctx.created,
+      model: run.upstreamModel ?? ctx.model,
+      choices: [],
+      usage,
+    };
+  }
+
+  private usageEvent(run: Run, failure: GatewayError | null, lastTarget: PlanTarget | null): UsageEvent {
+    const { meta } = run;
+    const status: UsageEvent['status'] = failure === null ? 'ok' : failure.code === 'CANCELLED' ? 'cancelled' : 'error';
+    let inputTokens = 0;
+    let outputTokens = 0;
+    let cachedInputTokens = 0;
+    let estimated = false;
+    if (run.usage) {
+      inputTokens = run.usage.prompt_tokens;
+      outputTokens = run.usage.completion_tokens;
+      cachedInputTokens = run.usage.prompt_tokens_details?.cached_tokens ?? 0;
+    } else if (run.billed && run.body) {
+      // the upstream took the request but reported nothing (cut, cancelled, or a provider without usage)
+      const est = estimatedUsage(run);
+      inputTokens = est.prompt_tokens;
+      outputTokens = est.completion_tokens;
+      estimated = true;
+    }
+    const cost = run.billed ? costNanoUsd(run.billed.price, { inputTokens, outputTokens, cachedInputTokens }) : 0n;
+    const target = run.billed ?? lastTarget;
+    return {
+      requestId: meta.requestId,
+      occurredAt: Date.now(),
+      orgId: meta.orgId,
+      teamId: meta.teamId,
+      keyId: meta.keyId,
+      endUser: meta.endUser,
+      requestedModel: meta.model,
+      providerId: target?.providerId ?? null,
+      model: run.upstreamModel ?? target?.model ?? null,
+      inputTokens,
+      outputTokens,
+      cachedInputTokens,
+      costNanoUsd: cost.toString(),
+      latencyMs: Math.max(0, Date.now() - meta.receivedAt),
+      cacheStatus: meta.cacheStatus,
+      status,
+      errorCode: failure?.code ?? null,
+      usageEstimated: estimated,
+      stream: meta.stream,
+      tags: meta.tags,
+      attempts: run.attempts.length,
+    };
+  }
+}
+
+function estimatedUsage(run: Run): Usage {
+  const prompt = run.body ? estimateTokens(promptChars(run.body)) : 0;
+  const completion = estimateTokens(run.outputChars);
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+}
+
+function resultMeta(run: Run, target: PlanTarget): ResultMeta {
+  return { providerId: target.providerId, model: run.upstreamModel ?? target.model, attempts: run.attempts };
+}
+
+function parseHeader<T>(raw: string | undefined, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T | null {
+  if (!raw) return null;
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    return null;
+  }
+  const parsed = schema.safeParse(v);
+  return parsed.success ? parsed.data : null;
+}
+
+/** The request body, parsed once. The ingress validated it; a bad one here is still a clean 400. */
+function parseBody(data: Uint8Array): ChatCompletionRequest {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(decoder.decode(data));
+  } catch {
+    throw new GatewayError('INVALID_REQUEST', 'the request body is not JSON');
+  }
+  const parsed = ChatCompletionRequest.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new GatewayError('INVALID_REQUEST', issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid request', {
+      param: issue?.path.join('.') || null,
+    });
+  }
+  return parsed.data;
+}
+
+async function readText(res: UpstreamResponse): Promise<string> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const piece of res.body) {
+    const b = piece as Buffer;
+    if (size < ERROR_BODY_LIMIT) parts.push(b);
+    size += b.length;
+  }
+  return Buffer.concat(parts).toString('utf8').slice(0, ERROR_BODY_LIMIT);
+}
+
+/** An error of an attempt, with our own aborts named for what they were. */
+function mapAbort(err: unknown, why: AbortWhy | null, target: PlanTarget, started: boolean): GatewayError {
+  switch (why) {
+    case 'cancel':
+      return new GatewayError('CANCELLED', 'the client went away');
+    case 'deadline':
+      return new GatewayError('DEADLINE_EXCEEDED', 'the request deadline passed', { status: 504 });
+    case 'timeout':
+      return new GatewayError('PROVIDER_TIMEOUT', `${target.providerId} did not answer within ${target.timeoutMs} ms`);
+    case null:
+      break;
+  }
+  if (err instanceof GatewayError) return err;
+  if (started) return new GatewayError('PROVIDER_ERROR', 'upstream stream ended early');
+  return new GatewayError('PROVIDER_UNAVAILABLE', `cannot reach ${target.providerId}`);
+}

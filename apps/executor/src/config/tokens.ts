@@ -1,0 +1,1 @@
+export const EXECUTOR_ENV = Symbol('EXECUTOR_ENV');

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { validateConfig } from '@gw/config';
+import { GatewayError, type PlanTarget } from '@gw/contracts';
+import { ProviderDirectory } from './provider-directory.js';
+
+const config = validateConfig(
+  {
+    providers: [
+      { id: 'oa', type: 'openai', apiKey: '${KEY}', headers: { 'x-a': '1' } },
+      { id: 'local', type: 'openai-compatible', baseUrl: 'http://127.0.0.1:1234/v1' },
+      { id: 'nobase', type: 'openai-compatible' },
+      { id: 'co', type: 'cohere', apiKey: 'k' },
+    ],
+  },
+  { KEY: 'sk-from-env' },
+);
+const t = (providerId: string, baseUrl: string | null = null): PlanTarget => ({ providerId, providerType: 'openai', model: 'm', baseUrl, timeoutMs: 1000, price: null });
+
+function failure(fn: () => unknown): GatewayError {
+  try {
+    fn();
+  } catch (e) {
+    return e as GatewayError;
+  }
+  throw new Error('did not throw');
+}
+
+describe('ProviderDirectory', () => {
+  const dir = new ProviderDirectory(config);
+  it('resolves credentials and headers from the config; base URL: plan, else config, else the adapter default', () => {
+    const oa = dir.resolve(t('oa'));
+    expect(oa.provider).toMatchObject({ id: 'oa', apiKey: 'sk-from-env', baseUrl: 'https://api.openai.com/v1', headers: { 'x-a': '1' } });
+    expect(dir.resolve(t('local')).provider.baseUrl).toBe('http://127.0.0.1:1234/v1');
+    expect(dir.resolve(t('local', 'http://other/v1')).provider.baseUrl).toBe('http://other/v1');
+    expect(dir.resolve(t('oa'))).toBe(oa);
+  });
+  it('a target it cannot call is a retryable failure (the next target may work)', () => {
+    for (const id of ['missing', 'nobase', 'co']) {
+      const e = failure(() => dir.resolve(t(id)));
+      expect(e).toBeInstanceOf(GatewayError);
+      expect(e.retryable).toBe(true);
+    }
+    expect(dir.withoutAdapter()).toEqual(['co (cohere)']);
+  });
+});

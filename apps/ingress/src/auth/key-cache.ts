@@ -1,0 +1,58 @@
+type Entry<T> = { value: T; expiresAt: number };
+
+/**
+ * A small TTL cache with single flight: concurrent misses for one key share one load. The TTL is counted from
+ * when the load started, so an entry is never older than `ttlMs` measured from the read of the database.
+ */
+export class TtlCache<T> {
+  private readonly entries = new Map<string, Entry<T>>();
+  private readonly loading = new Map<string, Promise<T>>();
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly maxEntries = 100_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  get(key: string, load: () => Promise<T>): T | Promise<T> {
+    const e = this.entries.get(key);
+    const now = this.now();
+    if (e && e.expiresAt > now) return e.value;
+    const pending = this.loading.get(key);
+    if (pending) return pending;
+    const p = load().then(
+      (value) => {
+        this.loading.delete(key);
+        if (this.ttlMs > 0) {
+          if (this.entries.size >= this.maxEntries) this.evictExpired();
+          this.entries.set(key, { value, expiresAt: now + this.ttlMs });
+        }
+        return value;
+      },
+      (err: unknown) => {
+        this.loading.delete(key);
+        throw err;
+      },
+    );
+    this.loading.set(key, p);
+    return p;
+  }
+
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private evictExpired(): void {
+    const now = this.now();
+    for (const [k, e] of this.entries) if (e.expiresAt <= now) this.entries.delete(k);
+    if (this.entries.size >= this.maxEntries) this.entries.clear();
+  }
+}

@@ -1,0 +1,35 @@
+import { z } from 'zod';
+
+const int = (dflt: number) => z.coerce.number().int().positive().default(dflt);
+
+/** The only file of the ingress that reads process.env; every bad variable is listed at boot. */
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  DATABASE_URL: z.string().min(1).default('postgresql://postgres@127.0.0.1:5432/gateway'),
+  GATEWAY_MASTER_KEY: z.string({ error: 'is required' }).min(16, 'must be at least 16 characters'),
+  GATEWAY_CONFIG: z.string().optional(),
+  REQUEST_TIMEOUT_MS: int(30_000),
+  STREAM_IDLE_TIMEOUT_MS: int(30_000),
+  MAX_BODY_BYTES: int(4 * 1024 * 1024),
+  MODERATION_TIMEOUT_MS: int(300),
+  CACHE_TIMEOUT_MS: int(50),
+  /** how long a resolved key stays in the in-process cache; ≤ 1000 so that a revocation is effective within 1 s */
+  KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(1000).default(1000),
+  LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
+});
+export type IngressEnv = z.infer<typeof Env>;
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): IngressEnv {
+  const parsed = Env.safeParse(source);
+  if (!parsed.success) {
+    throw new Error(`ingress: bad environment:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+  }
+  return parsed.data;
+}
+
+/** The raw environment, for ${VAR} interpolation in the YAML config. */
+export function rawEnv(): Readonly<Record<string, string | undefined>> {
+  return process.env;
+}

@@ -1,0 +1,17 @@
+import type { Provider } from '@nestjs/common';
+import { loadGatewayConfig } from '@gw/config';
+import type { GatewayConfig } from '@gw/contracts';
+import { rawEnv, type IngressEnv } from './env.js';
+import { GATEWAY_CONFIG, INGRESS_ENV } from './tokens.js';
+
+/** The ingress's part of the gateway config: cache (enabled, ttlSeconds) and moderation settings. */
+export type IngressSettings = Pick<GatewayConfig, 'cache' | 'moderation'>;
+
+export const gatewayConfigProvider: Provider = {
+  provide: GATEWAY_CONFIG,
+  inject: [INGRESS_ENV],
+  useFactory: (env: IngressEnv): IngressSettings => {
+    const config = loadGatewayConfig(env.GATEWAY_CONFIG, rawEnv());
+    return { cache: config.cache, moderation: config.moderation };
+  },
+};

@@ -1,0 +1,1 @@
+export const MODERATION_ENV = Symbol('MODERATION_ENV');

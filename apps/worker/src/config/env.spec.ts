@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { loadEnv } from './env.js';
+
+describe('worker env', () => {
+  it('has defaults for a local machine: rollup at minute 5 of every hour', () => {
+    expect(loadEnv({})).toEqual({
+      NATS_URL: 'nats://127.0.0.1:4222',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: 'gw',
+      LOG_LEVEL: 'log',
+      ROLLUP_CRON: '5 * * * *',
+      ROLLUP_ATTEMPTS: 8,
+      ROLLUP_BACKOFF_MS: 10_000,
+      ROLLUP_RPC_TIMEOUT_MS: 60_000,
+      WORKER_LOCK_DURATION_MS: 30_000,
+      WORKER_STALLED_INTERVAL_MS: 30_000,
+    });
+  });
+
+  it('lists every bad variable at once', () => {
+    const bad = { REDIS_URL: 'http://x', REDIS_PREFIX: 'a:b', ROLLUP_CRON: 'hourly', ROLLUP_ATTEMPTS: '0', LOG_LEVEL: 'loud' };
+    let message = '';
+    try {
+      loadEnv(bad);
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/worker: bad environment/);
+    for (const v of Object.keys(bad)) expect(message).toContain(v);
+  });
+});

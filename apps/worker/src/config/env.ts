@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
+
+/** The only file of the worker that reads process.env; every bad variable is listed at boot. */
+const Env = z.object({
+  NATS_URL: z.string().default('nats://127.0.0.1:4222'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('gw'),
+  LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
+  /** cron (UTC) of the hourly spend rollup: minute 5 of every hour */
+  ROLLUP_CRON: z
+    .string()
+    .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron pattern of 5 or 6 fields')
+    .default('5 * * * *'),
+  ROLLUP_ATTEMPTS: positiveInt(8),
+  ROLLUP_BACKOFF_MS: positiveInt(10_000),
+  ROLLUP_RPC_TIMEOUT_MS: positiveInt(60_000),
+  /** a job whose worker died is taken over by another worker once its lock expires */
+  WORKER_LOCK_DURATION_MS: positiveInt(30_000),
+  WORKER_STALLED_INTERVAL_MS: positiveInt(30_000),
+});
+export type WorkerEnv = z.infer<typeof Env>;
+
+export function loadEnv(source: NodeJS.ProcessEnv = process.env): WorkerEnv {
+  const parsed = Env.safeParse(source);
+  if (!parsed.success) {
+    throw new Error(`worker: bad environment:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
+  }
+  return parsed.data;
+}

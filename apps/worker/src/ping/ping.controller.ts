@@ -1,0 +1,11 @@
+import { Controller } from '@nestjs/common';
+import { MessagePattern } from '@nestjs/microservices';
+import { contracts } from '@gw/contracts';
+
+@Controller()
+export class PingController {
+  @MessagePattern(contracts.workerPing.subject)
+  ping(): { service: string; at: number } {
+    return { service: 'worker', at: Date.now() };
+  }
+}

@@ -1,0 +1,20 @@
+import type { ProviderAdapter } from '../types.js';
+import { SseDecoder } from '../openai-compatible/stream.js';
+import { buildChatRequest, parseChatResponse } from './chat.js';
+import { embeddingsAdapter } from './embeddings.js';
+import { parseError } from './errors.js';
+import { GeminiStreamTranslator } from './stream.js';
+
+/** Google Gemini API (generativelanguage v1beta, native). */
+export const adapter: ProviderAdapter = {
+  type: 'gemini',
+  defaultBaseUrl: 'https://generativelanguage.googleapis.com',
+  chat: {
+    buildRequest: buildChatRequest,
+    parseResponse: parseChatResponse,
+    createStreamDecoder: () => new SseDecoder(),
+    createStreamTranslator: (ctx) => new GeminiStreamTranslator(ctx),
+    parseError,
+  },
+  embeddings: embeddingsAdapter,
+};

@@ -1,0 +1,17 @@
+export * from './types.js';
+export * from './registry.js';
+export { openAiCompatible } from './openai-compatible/index.js';
+export {
+  buildChatRequest,
+  embeddingsAdapter,
+  isContextOverflow,
+  joinUrl,
+  OpenAiStreamTranslator,
+  parseChatResponse,
+  parseError as parseOpenAiError,
+  readErrorBody,
+  retryAfterSeconds,
+  SseDecoder,
+  upstreamHeaders,
+  type CompatibleOptions,
+} from './openai-compatible/index.js';

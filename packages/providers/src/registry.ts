@@ -1,0 +1,25 @@
+import { GatewayError, type ProviderType } from '@gw/contracts';
+import type { ProviderAdapter } from './types.js';
+import { adapter as openai } from './openai/index.js';
+import { adapter as openaiCompatible } from './openai-compatible/index.js';
+import { adapter as simulator } from './simulator/index.js';
+
+/**
+ * Provider type → adapter. One line per provider folder; a provider type without a line here has no adapter yet
+ * (adapterFor throws; `hasAdapter` lets the executor report them at boot).
+ */
+const ADAPTERS: Partial<Record<ProviderType, ProviderAdapter>> = {
+  openai,
+  'openai-compatible': openaiCompatible,
+  simulator,
+};
+
+export function adapterFor(type: ProviderType): ProviderAdapter {
+  const a = ADAPTERS[type];
+  if (!a) throw new GatewayError('INTERNAL', `no adapter for provider type ${type} yet`);
+  return a;
+}
+
+export function hasAdapter(type: ProviderType): boolean {
+  return ADAPTERS[type] !== undefined;
+}
