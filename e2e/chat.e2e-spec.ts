@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '@gw/testing';
+import { until } from './helpers.js';
 
 /** Issue 2, done-when 1: the official openai SDK gets a completion and a stream through the whole gateway. */
 describe('chat completions through the official openai SDK', () => {
@@ -65,6 +66,32 @@ models:
     expect(text.length).toBeGreaterThan(0);
     expect(finish).toBe('stop');
     expect(usage?.completion_tokens).toBeGreaterThan(0);
+  });
+
+  it('answers an exact repeat from the cache, per tenant, and honours x-gateway-cache: no-cache', async () => {
+    const params = { model: 'team-model', messages: [{ role: 'user' as const, content: `cache me ${Date.now()}` }] };
+    const first = await client.chat.completions.create(params).withResponse();
+    expect(first.response.headers.get('x-gateway-cache')).toBe('miss');
+    const seen = stack.simulator.stats().requests;
+    const again = await until(
+      'the answer to be cached',
+      async () => {
+        const r = await client.chat.completions.create(params).withResponse();
+        return r.response.headers.get('x-gateway-cache') === 'hit' ? r : null;
+      },
+      5_000,
+      100,
+    );
+    expect(again.data.choices[0]?.message.content).toBe(first.data.choices[0]?.message.content);
+    const upstreamCalls = stack.simulator.stats().requests - seen;
+    const bypass = await client.chat.completions.create(params, { headers: { 'x-gateway-cache': 'no-cache' } }).withResponse();
+    expect(bypass.response.headers.get('x-gateway-cache')).toBe('miss');
+    expect(stack.simulator.stats().requests - seen).toBe(upstreamCalls + 1);
+    // another team (another tenant namespace) never sees this team's entry
+    const other = await stack.createKey();
+    const otherClient = new OpenAI({ apiKey: other.key, baseURL: `${stack.ingressUrl}/v1`, maxRetries: 0 });
+    const theirs = await otherClient.chat.completions.create(params).withResponse();
+    expect(theirs.response.headers.get('x-gateway-cache')).toBe('miss');
   });
 
   it('lists the models the key may use', async () => {

@@ -16,7 +16,9 @@ describe('a service goes away and comes back', () => {
   });
   afterAll(async () => stack?.close());
 
-  const ask = () => client.chat.completions.create({ model: 'sim-model', messages: [{ role: 'user', content: 'ping' }] });
+  // a different prompt each time: an answer from the cache would hide the outage
+  let n = 0;
+  const ask = () => client.chat.completions.create({ model: 'sim-model', messages: [{ role: 'user', content: `ping ${n++}` }] });
 
   for (const service of ['router', 'executor'] as const) {
     it(`${service} stopped → 503 within the timeout; back → requests succeed`, async () => {

@@ -389,16 +389,16 @@ describe('moderation and cache', () => {
 });
 
 describe('sampled requests', () => {
-  it('are neither looked up nor stored (x-gateway-cache: bypass): a fresh draw each time', async () => {
+  it('are looked up and stored like any other non-stream request (temperature does not opt out)', async () => {
     const stores = cacheStores(peers);
     const lookupsBefore = lookups;
-    const res = await post(hello('sample me'));
+    const res = await post(hello('sample me', { temperature: 0.9 }));
     expect(res.status).toBe(200);
-    expect(res.headers.get('x-gateway-cache')).toBe('bypass');
-    await res.text();
-    await sleep(100);
-    expect(lookups).toBe(lookupsBefore);
-    expect(stores).toEqual([]);
+    expect(res.headers.get('x-gateway-cache')).toBe('miss');
+    const text = await res.text();
+    await waitUntil(() => stores.length === 1);
+    expect(lookups).toBe(lookupsBefore + 1);
+    expect(stores[0]).toMatchObject({ value: text });
   });
 });
 

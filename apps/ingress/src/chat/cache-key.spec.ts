@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, chatCacheKey, reproducible } from './cache-key.js';
+import { canonicalJson, chatCacheKey } from './cache-key.js';
 
 const base = { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }], temperature: 0 };
 
@@ -11,16 +11,6 @@ describe('canonicalJson', () => {
   });
 });
 
-describe('reproducible', () => {
-  it('is true for temperature 0 or a seed, false for sampled requests', () => {
-    expect(reproducible({ temperature: 0 })).toBe(true);
-    expect(reproducible({ seed: 42 })).toBe(true);
-    expect(reproducible({ temperature: 0.7, seed: 0 })).toBe(true);
-    expect(reproducible({})).toBe(false);
-    expect(reproducible({ temperature: 1 })).toBe(false);
-    expect(reproducible({ temperature: null, seed: null })).toBe(false);
-  });
-});
 
 describe('chatCacheKey', () => {
   it('is a sha256 hex', () => {

@@ -20,15 +20,6 @@ export const CACHE_KEY_FIELDS = [
   'top_logprobs',
 ] as const;
 
-/**
- * Whether an answer may be served from (and stored in) the exact cache: only requests whose answer is meant to be
- * reproducible, i.e. `temperature: 0` or a `seed`. A sampled request (temperature unset = 1) asks for a fresh
- * draw each time; replaying an old one would change what the client asked for, and would hide an outage
- * (a stopped router must give 503, not yesterday's answer).
- */
-export function reproducible(body: { temperature?: number | null; seed?: number | null }): boolean {
-  return body.temperature === 0 || (body.seed !== undefined && body.seed !== null);
-}
 
 /**
  * Canonical JSON: object keys sorted at every depth, no whitespace, `undefined` members dropped. Two requests

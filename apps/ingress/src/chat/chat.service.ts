@@ -20,7 +20,7 @@ import type { Identity } from '../auth/identity.js';
 import { requireJsonBody } from '../http/json-body.js';
 import { openAIError, paramPath } from '../http/openai-error.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { chatCacheKey, reproducible } from './cache-key.js';
+import { chatCacheKey } from './cache-key.js';
 import { cacheDirectiveFrom, tagsFrom, traceparentFrom } from './request-headers.js';
 import { SSE_HEADERS, SseWriter } from './sse.js';
 import { UsagePublisher } from './usage.publisher.js';
@@ -88,7 +88,7 @@ export class ChatService {
       }
       const stream = chat.stream === true;
       const directive = cacheDirectiveFrom(req.headers['x-gateway-cache']);
-      const cacheable = !stream && this.settings.cache.enabled && directive !== 'no-cache,no-store' && reproducible(chat);
+      const cacheable = !stream && this.settings.cache.enabled && directive !== 'no-cache,no-store';
       ctx = {
         requestId,
         t0,
