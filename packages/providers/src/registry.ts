@@ -1,5 +1,7 @@
 import { GatewayError, type ProviderType } from '@gw/contracts';
 import type { ProviderAdapter } from './types.js';
+import { adapter as anthropic } from './anthropic/index.js';
+import { adapter as gemini } from './gemini/index.js';
 import { adapter as openai } from './openai/index.js';
 import { adapter as openaiCompatible } from './openai-compatible/index.js';
 import { adapter as simulator } from './simulator/index.js';
@@ -10,6 +12,8 @@ import { adapter as simulator } from './simulator/index.js';
  */
 const ADAPTERS: Partial<Record<ProviderType, ProviderAdapter>> = {
   openai,
+  anthropic,
+  gemini,
   'openai-compatible': openaiCompatible,
   simulator,
 };

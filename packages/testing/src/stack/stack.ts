@@ -86,6 +86,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       BILLING_PORT: String(billingPort),
       GATEWAY_MASTER_KEY: masterKey,
       SIMULATOR_URL: `${simulator.url}/v1`,
+      /** the simulator's host root, for providers whose base URL is the host (anthropic, gemini) */
+      SIMULATOR_ROOT_URL: simulator.url,
       LOG_LEVEL: echo ? 'log' : 'warn',
       ...opts.env,
     };
