@@ -39,6 +39,30 @@ describe('buildRequest (OpenAI-compatible)', () => {
     expect(body['stream_options']).toBeUndefined();
   });
 
+  it('passes images (URL and data URL), tools, tool_choice and a json_schema response_format through unchanged', () => {
+    const rich: ChatCompletionRequest = {
+      model: 'client-name',
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'text', text: 'what is in these?' },
+            { type: 'image_url', image_url: { url: 'https://example.test/cat.png', detail: 'low' } },
+            { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } },
+          ],
+        },
+      ],
+      tools: [{ type: 'function', function: { name: 'f', parameters: { type: 'object', properties: {} } } }],
+      tool_choice: { type: 'function', function: { name: 'f' } },
+      response_format: { type: 'json_schema', json_schema: { name: 'out', strict: true, schema: { type: 'object', properties: { a: { type: 'string' } } } } },
+    };
+    const body = JSON.parse(a.chat.buildRequest(rich, false, provider, ctx, drop).body as string) as Record<string, unknown>;
+    expect(body['messages']).toEqual(rich.messages);
+    expect(body['tools']).toEqual(rich.tools);
+    expect(body['tool_choice']).toEqual(rich.tool_choice);
+    expect(body['response_format']).toEqual(rich.response_format);
+  });
+
   it('stream: always asks the upstream for usage', () => {
     const r = a.chat.buildRequest(req, true, provider, ctx, drop);
     expect(JSON.parse(r.body as string)).toMatchObject({ stream: true, stream_options: { include_usage: true } });
