@@ -1,5 +1,7 @@
 import { GatewayError, type GatewayConfig, type Plan, type PlanTarget, type ProviderConfig } from '@gw/contracts';
 
+const MAX_REMEMBERED_PLANS = 10_000;
+
 /**
  * The model catalogue: model names → ordered targets, built once per config. Plans are precomputed and kept
  * serialised, so planning a request is a map lookup.
@@ -34,7 +36,11 @@ export class Catalogue {
     if (slash > 0) {
       const provider = this.providers.get(model.slice(0, slash));
       const upstreamModel = model.slice(slash + 1);
-      if (provider && upstreamModel) return this.put({ model, targets: [this.target(provider, upstreamModel, null)] });
+      if (provider && upstreamModel) {
+        const plan = { model, targets: [this.target(provider, upstreamModel, null)] };
+        // direct addresses are client-chosen strings: remember a bounded number, never grow without limit
+        return this.plans.size < MAX_REMEMBERED_PLANS ? this.put(plan) : { plan, json: JSON.stringify(plan) };
+      }
     }
     throw new GatewayError('MODEL_NOT_FOUND', `The model \`${model}\` does not exist or is not configured on this gateway.`, {
       param: 'model',
