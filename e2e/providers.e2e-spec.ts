@@ -54,7 +54,7 @@ describe.each(['via-openai', 'via-anthropic', 'via-gemini'])('%s through the ope
       model,
       messages: [
         { role: 'system', content: 'You are terse.' },
-        { role: 'user', content: `Say hello ${Math.random()}` },
+        { role: 'user', content: `Say hello ${Math.random().toString(36)}` },
       ],
       max_tokens: 64,
       temperature: 0.5,
@@ -133,7 +133,7 @@ describe.each(['via-openai', 'via-anthropic', 'via-gemini'])('%s through the ope
   it('maps an upstream 429 to the OpenAI error shape with retry-after', async () => {
     const upstream = { 'via-openai': 'gpt-sim', 'via-anthropic': 'claude-sim', 'via-gemini': 'gemini-sim' }[model]!;
     stack.simulator.setFaults([{ match: { model: upstream }, fault: { kind: 'status', status: 429, retryAfterSeconds: 7 }, times: 1 }]);
-    const err = await client.chat.completions.create({ model, messages: [{ role: 'user', content: `rate me ${Math.random()}` }] }).then(
+    const err = await client.chat.completions.create({ model, messages: [{ role: 'user', content: `rate me ${Math.random().toString(36)}` }] }).then(
       () => null,
       (e: unknown) => e,
     );

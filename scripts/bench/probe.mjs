@@ -24,7 +24,7 @@ try {
   const oh = [];
   const d = [];
   for (let i = 0; i < N; i++) {
-    const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: `probe ${i} ${Math.random()}` }], max_tokens: 16 });
+    const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: `probe ${i} ${Math.random().toString(36)}` }], max_tokens: 16 });
     let t0 = performance.now();
     const r = await gw.request({ method: 'POST', path: '/v1/chat/completions', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
     await r.body.text();

@@ -64,7 +64,7 @@ function cpuSeconds(pids) {
 }
 
 let seq = 0;
-const body = () => JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: `bench request ${seq++} ${Math.random()}` }], max_tokens: 16 });
+const body = () => JSON.stringify({ model: 'bench-model', messages: [{ role: 'user', content: `bench request ${seq++} ${Math.random().toString(36)}` }], max_tokens: 16 });
 
 async function timeOne(pool, pathName, headers) {
   const t0 = process.hrtime.bigint();
