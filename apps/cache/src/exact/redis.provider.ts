@@ -8,14 +8,14 @@ export const REDIS_COMMAND_TIMEOUT_MS = 250;
 
 /**
  * Fail-fast client: no offline queue (a command while disconnected fails at once instead of waiting for the
- * reconnect), a short command timeout, and reconnection in the background forever. Auto-pipelining batches the
- * GETs of concurrent lookups into one write.
+ * reconnect), a short command timeout, and reconnection in the background forever. No auto-pipelining: it holds
+ * every command back to the next setImmediate to batch it, which puts a turn of the event loop on each lookup.
  */
 export function createRedis(url: string): Redis {
   return new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
+    enableAutoPipelining: false,
     maxRetriesPerRequest: 1,
     commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
     connectTimeout: 2_000,

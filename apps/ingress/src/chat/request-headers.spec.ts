@@ -14,6 +14,15 @@ describe('request headers', () => {
     expect(traceparentFrom(tp)).toBe(tp);
     expect(traceparentFrom('garbage')).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
   });
+  it('makes a fresh, well-formed trace every time, across refills of the random pool', () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 1000; i++) {
+      const tp = traceparentFrom(undefined);
+      expect(tp).toMatch(/^00-[0-9a-f]{32}-[0-9a-f]{16}-01$/);
+      seen.add(tp);
+    }
+    expect(seen.size).toBe(1000);
+  });
   it('reads x-gateway-cache directives', () => {
     expect(cacheDirectiveFrom(undefined)).toBe('default');
     expect(cacheDirectiveFrom('no-cache')).toBe('no-cache');

@@ -8,10 +8,26 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return typeof header === 'string' && REQUEST_ID.test(header) ? header : randomUUID();
 }
 
+/** Random bytes for new trace ids, drawn from a pool refilled in one call (one randomBytes per 170 traces, not per trace). */
+const TRACE_BYTES = 24;
+const POOL_BYTES = TRACE_BYTES * 170;
+let pool = randomBytes(POOL_BYTES);
+let poolOffset = 0;
+
+function traceBytes(): string {
+  if (poolOffset + TRACE_BYTES > POOL_BYTES) {
+    pool = randomBytes(POOL_BYTES);
+    poolOffset = 0;
+  }
+  const hex = pool.toString('hex', poolOffset, poolOffset + TRACE_BYTES);
+  poolOffset += TRACE_BYTES;
+  return hex;
+}
+
 /** The client's W3C traceparent when valid, else a new sampled trace. */
 export function traceparentFrom(header: string | string[] | undefined): string {
   if (typeof header === 'string' && TRACEPARENT.test(header)) return header;
-  const b = randomBytes(24).toString('hex');
+  const b = traceBytes();
   return `00-${b.slice(0, 32)}-${b.slice(32)}-01`;
 }
 

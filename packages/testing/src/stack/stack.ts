@@ -97,8 +97,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       env['GATEWAY_CONFIG'] = file;
     }
     const services = SERVICES.filter((s) => !opts.without?.includes(s));
+    // optional profiling hook: STACK_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' goes to every service's node
+    const nodeArgs = (process.env['STACK_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
     for (const s of services) {
-      group.start({ name: s, command: process.execPath, args: [path.join(ROOT, 'apps', s, 'dist', 'main.js')], env, cwd: ROOT });
+      group.start({ name: s, command: process.execPath, args: [...nodeArgs, path.join(ROOT, 'apps', s, 'dist', 'main.js')], env, cwd: ROOT });
     }
     const ingressUrl = `http://127.0.0.1:${port}`;
     const billingUrl = `http://127.0.0.1:${billingPort}`;
