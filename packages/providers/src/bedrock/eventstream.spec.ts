@@ -8,8 +8,10 @@ import { encodeEvent, encodeMessage, EventStreamDecoder } from './eventstream.js
 type Cassette = { interactions: Array<{ response: { body: { string: Uint8Array } } }> };
 
 /** The raw `application/vnd.amazon.eventstream` bodies of pydantic-ai's cassettes (real captures, with CRCs). */
-export function capture(name: string, interaction = 0): Uint8Array {
-  const doc = parse(readFileSync(new URL(`../../test/fixtures/bedrock/${name}`, import.meta.url), 'utf8')) as Cassette;
+function capture(name: string, interaction = 0): Uint8Array {
+  const doc = parse(
+    readFileSync(new URL(`../../test/fixtures/bedrock/${name}`, import.meta.url), 'utf8'),
+  ) as Cassette;
   return new Uint8Array(doc.interactions[interaction]!.response.body.string);
 }
 
@@ -41,7 +43,8 @@ describe('event-stream decoder on real ConverseStream captures', () => {
     expect(whole.map((e) => e.event)).toContain('contentBlockStart');
     const want = JSON.stringify(whole);
     const differing: number[] = [];
-    for (let k = 1; k < bytes.length; k++) if (JSON.stringify(decodeAll([bytes.subarray(0, k), bytes.subarray(k)])) !== want) differing.push(k);
+    for (let k = 1; k < bytes.length; k++)
+      if (JSON.stringify(decodeAll([bytes.subarray(0, k), bytes.subarray(k)])) !== want) differing.push(k);
     expect(differing).toEqual([]);
     const single: Uint8Array[] = [];
     for (let i = 0; i < bytes.length; i++) single.push(bytes.subarray(i, i + 1));
@@ -50,25 +53,42 @@ describe('event-stream decoder on real ConverseStream captures', () => {
 
   it('reasoning capture decodes', () => {
     const events = decodeAll([capture('test_bedrock_model_thinking_part_stream.yaml')]);
-    expect(events.some((e) => e.event === 'contentBlockDelta' && e.data.includes('reasoningContent'))).toBe(true);
+    expect(events.some((e) => e.event === 'contentBlockDelta' && e.data.includes('reasoningContent'))).toBe(
+      true,
+    );
   });
 });
 
 describe('event-stream encoder ⇄ decoder', () => {
   it('round-trips events, split at every byte boundary', () => {
-    const frames = [encodeEvent('messageStart', { role: 'assistant' }), encodeEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'héllo ☃' } }), encodeEvent('messageStop', { stopReason: 'end_turn' })];
+    const frames = [
+      encodeEvent('messageStart', { role: 'assistant' }),
+      encodeEvent('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'héllo ☃' } }),
+      encodeEvent('messageStop', { stopReason: 'end_turn' }),
+    ];
     const bytes = Buffer.concat(frames);
     const want = [
       { event: 'messageStart', data: '{"role":"assistant"}' },
       { event: 'contentBlockDelta', data: '{"contentBlockIndex":0,"delta":{"text":"héllo ☃"}}' },
       { event: 'messageStop', data: '{"stopReason":"end_turn"}' },
     ];
-    for (let k = 0; k <= bytes.length; k++) expect(decodeAll([bytes.subarray(0, k), bytes.subarray(k)])).toEqual(want);
+    for (let k = 0; k <= bytes.length; k++)
+      expect(decodeAll([bytes.subarray(0, k), bytes.subarray(k)])).toEqual(want);
   });
 
   it('exception and error messages become exception:<type> events', () => {
-    const ex = encodeMessage({ ':message-type': 'exception', ':exception-type': 'throttlingException', ':content-type': 'application/json' }, '{"message":"slow down"}');
-    const err = encodeMessage({ ':message-type': 'error', ':error-code': 'InternalFailure', ':error-message': 'boom' }, '');
+    const ex = encodeMessage(
+      {
+        ':message-type': 'exception',
+        ':exception-type': 'throttlingException',
+        ':content-type': 'application/json',
+      },
+      '{"message":"slow down"}',
+    );
+    const err = encodeMessage(
+      { ':message-type': 'error', ':error-code': 'InternalFailure', ':error-message': 'boom' },
+      '',
+    );
     expect(decodeAll([ex, err])).toEqual([
       { event: 'exception:throttlingException', data: '{"message":"slow down"}' },
       { event: 'exception:InternalFailure', data: '{"message":"boom"}' },
@@ -85,7 +105,9 @@ describe('event-stream encoder ⇄ decoder', () => {
     expect(() => decodeAll([badMessage])).toThrow(/message checksum/);
     const tiny = encodeMessage({}, '');
     new DataView(tiny.buffer).setUint32(0, 8);
-    expect(() => new EventStreamDecoder().push(tiny)).toThrow(expect.objectContaining({ code: 'PROVIDER_ERROR' }) as Error);
+    expect(() => new EventStreamDecoder().push(tiny)).toThrow(
+      expect.objectContaining({ code: 'PROVIDER_ERROR' }) as Error,
+    );
     expect(() => decodeAll([good.subarray(0, good.length - 3)])).toThrow(/ended inside a message/);
   });
 

@@ -60,8 +60,13 @@ export function readHeaders(view: DataView, bytes: Uint8Array, start: number, en
 
 function toEvent(headers: EventHeaders, payload: Uint8Array): StreamEvent {
   const kind = headers[':message-type'] ?? 'event';
-  if (kind === 'exception') return { event: `exception:${headers[':exception-type'] ?? 'unknown'}`, data: utf8.decode(payload) };
-  if (kind === 'error') return { event: `exception:${headers[':error-code'] ?? 'unknown'}`, data: JSON.stringify({ message: headers[':error-message'] ?? '' }) };
+  if (kind === 'exception')
+    return { event: `exception:${headers[':exception-type'] ?? 'unknown'}`, data: utf8.decode(payload) };
+  if (kind === 'error')
+    return {
+      event: `exception:${headers[':error-code'] ?? 'unknown'}`,
+      data: JSON.stringify({ message: headers[':error-message'] ?? '' }),
+    };
   return { event: headers[':event-type'] ?? '', data: utf8.decode(payload) };
 }
 
@@ -84,11 +89,14 @@ export class EventStreamDecoder implements StreamDecoder {
     while (buf.length - offset >= PRELUDE) {
       const total = view.getUint32(offset);
       const headersLen = view.getUint32(offset + 4);
-      if (crc32(buf.subarray(offset, offset + 8)) !== view.getUint32(offset + 8)) throw corrupt('prelude checksum mismatch');
-      if (total < MIN_MESSAGE || total > MAX_MESSAGE || headersLen > total - MIN_MESSAGE) throw corrupt(`bad message length ${total}`);
+      if (crc32(buf.subarray(offset, offset + 8)) !== view.getUint32(offset + 8))
+        throw corrupt('prelude checksum mismatch');
+      if (total < MIN_MESSAGE || total > MAX_MESSAGE || headersLen > total - MIN_MESSAGE)
+        throw corrupt(`bad message length ${total}`);
       if (buf.length - offset < total) break;
       const end = offset + total;
-      if (crc32(buf.subarray(offset, end - 4)) !== view.getUint32(end - 4)) throw corrupt('message checksum mismatch');
+      if (crc32(buf.subarray(offset, end - 4)) !== view.getUint32(end - 4))
+        throw corrupt('message checksum mismatch');
       const headersEnd = offset + PRELUDE + headersLen;
       const headers = readHeaders(view, buf, offset + PRELUDE, headersEnd);
       out.push(toEvent(headers, buf.subarray(headersEnd, end - 4)));
@@ -144,5 +152,8 @@ export function encodeMessage(headers: EventHeaders, payload: Uint8Array | strin
 
 /** An `event` message as ConverseStream sends it. */
 export function encodeEvent(eventType: string, payload: unknown): Uint8Array {
-  return encodeMessage({ ':event-type': eventType, ':content-type': 'application/json', ':message-type': 'event' }, JSON.stringify(payload));
+  return encodeMessage(
+    { ':event-type': eventType, ':content-type': 'application/json', ':message-type': 'event' },
+    JSON.stringify(payload),
+  );
 }

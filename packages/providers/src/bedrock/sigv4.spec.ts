@@ -6,13 +6,25 @@ import { amzDate, signV4, uriEncode } from './sigv4.js';
  * signature-v4 tests): credentials AKIDEXAMPLE, region us-east-1, service "service", 2015-08-30T12:36:00Z.
  * The suite's paths are raw (single, S3-style encoding), hence doubleEncodePath: false for them.
  */
-const credentials = { accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' };
+const credentials = {
+  accessKeyId: 'AKIDEXAMPLE',
+  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+};
 const now = Date.UTC(2015, 7, 30, 12, 36, 0);
 const scope = 'Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request';
 const STS_TOKEN =
   'AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQWLWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kMcGdQrmGdeehM4IC1NtBmUpp2wUE8phUZampKsburEDy0KPkyQDYwT7WZ0wq5VSXDvp75YU9HFvlRd8Tx6q6fE8YQcHNVXAkiY9q6d+xo0rKwT38xVqr7ZD0u0iPPkUL64lIZbqBAz+scqKmlzm8FDrypNC9Yjc8fPOLn9FX9KSYvKTr4rvx3iSIlTJabIQwj2ICCR/oLxBA==';
 
-type Vector = { name: string; method: string; url: string; headers: Record<string, string>; body: string; sessionToken?: string; authorization: string; canonical?: string };
+type Vector = {
+  name: string;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  sessionToken?: string;
+  authorization: string;
+  canonical?: string;
+};
 
 const VECTORS: Vector[] = [
   {
@@ -30,7 +42,8 @@ const VECTORS: Vector[] = [
     headers: {},
     body: '',
     authorization: `AWS4-HMAC-SHA256 ${scope}, SignedHeaders=host;x-amz-date, Signature=5da7c1a2acd57cee7505fc6676e4e544621c30862966e37dddb68e92efbe5d6b`,
-    canonical: 'POST\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
+    canonical:
+      'POST\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\ne3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855',
   },
   {
     name: 'get-vanilla-query-order-key-case',
@@ -90,10 +103,23 @@ describe('SigV4 against the AWS test suite', () => {
   });
 
   it('the same body bytes as a Uint8Array sign the same', () => {
-    const base = { method: 'POST', url: 'https://example.amazonaws.com/', headers: { 'Content-Type': 'application/x-www-form-urlencoded' }, region: 'us-east-1', service: 'service', credentials, now, doubleEncodePath: false };
-    expect(signV4({ ...base, body: new TextEncoder().encode('Param1=value1') }).headers['authorization']).toBe(VECTORS[4]!.authorization);
+    const base = {
+      method: 'POST',
+      url: 'https://example.amazonaws.com/',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      region: 'us-east-1',
+      service: 'service',
+      credentials,
+      now,
+      doubleEncodePath: false,
+    };
+    expect(
+      signV4({ ...base, body: new TextEncoder().encode('Param1=value1') }).headers['authorization'],
+    ).toBe(VECTORS[4]!.authorization);
     // another body, another signature
-    expect(signV4({ ...base, body: 'Param1=value2' }).headers['authorization']).not.toBe(VECTORS[4]!.authorization);
+    expect(signV4({ ...base, body: 'Param1=value2' }).headers['authorization']).not.toBe(
+      VECTORS[4]!.authorization,
+    );
   });
 });
 
@@ -109,14 +135,27 @@ describe('SigV4 for Bedrock', () => {
       credentials,
       now,
     });
-    expect(signed.canonicalRequest.split('\n')[1]).toBe('/model/anthropic.claude-3-haiku-20240307-v1%253A0/converse');
+    expect(signed.canonicalRequest.split('\n')[1]).toBe(
+      '/model/anthropic.claude-3-haiku-20240307-v1%253A0/converse',
+    );
     expect(signed.canonicalRequest).toContain('host:bedrock-runtime.us-east-1.amazonaws.com\n');
     expect(signed.stringToSign.split('\n')[2]).toBe('20150830/us-east-1/bedrock/aws4_request');
-    expect(signed.headers['authorization']).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20150830\/us-east-1\/bedrock\/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=[0-9a-f]{64}$/);
+    expect(signed.headers['authorization']).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20150830\/us-east-1\/bedrock\/aws4_request, SignedHeaders=content-type;host;x-amz-date, Signature=[0-9a-f]{64}$/,
+    );
   });
 
   it('a non-default port is part of the signed host', () => {
-    const signed = signV4({ method: 'POST', url: 'http://127.0.0.1:8099/model/m/converse', headers: {}, body: '', region: 'eu-west-1', service: 'bedrock', credentials, now });
+    const signed = signV4({
+      method: 'POST',
+      url: 'http://127.0.0.1:8099/model/m/converse',
+      headers: {},
+      body: '',
+      region: 'eu-west-1',
+      service: 'bedrock',
+      credentials,
+      now,
+    });
     expect(signed.canonicalRequest).toContain('host:127.0.0.1:8099\n');
   });
 

@@ -7,7 +7,11 @@ import { createHash, createHmac } from 'node:crypto';
  * temporary credentials), and the SHA-256 of the exact body bytes that will be sent.
  */
 
-export type AwsCredentials = { accessKeyId: string; secretAccessKey: string; sessionToken?: string | undefined };
+export type AwsCredentials = {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string | undefined;
+};
 
 export type SignInput = {
   method: string;
@@ -60,7 +64,10 @@ export function signingKey(secret: string, date: string, region: string, service
 
 /** `20150830T123600Z` */
 export function amzDate(epochMs: number): string {
-  return new Date(epochMs).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  return new Date(epochMs)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 }
 
 function canonicalPath(pathname: string, doubleEncode: boolean): string {
@@ -109,10 +116,14 @@ export function signV4(input: SignInput): Signed {
   ].join('\n');
   const scope = `${date}/${input.region}/${input.service}/aws4_request`;
   const stringToSign = [ALGORITHM, stamp, scope, sha256Hex(canonicalRequest)].join('\n');
-  const signature = createHmac('sha256', signingKey(input.credentials.secretAccessKey, date, input.region, input.service))
+  const signature = createHmac(
+    'sha256',
+    signingKey(input.credentials.secretAccessKey, date, input.region, input.service),
+  )
     .update(stringToSign, 'utf8')
     .digest('hex');
-  headers['authorization'] = `${ALGORITHM} Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
+  headers['authorization'] =
+    `${ALGORITHM} Credential=${input.credentials.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`;
   // the HTTP client writes Host from the URL (the same value); some clients refuse it as a header
   delete headers['host'];
   return { headers, canonicalRequest, stringToSign };
