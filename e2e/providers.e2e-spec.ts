@@ -66,11 +66,7 @@ describe.each(['via-openai', 'via-anthropic', 'via-gemini'])('%s through the ope
     expect(r.usage?.prompt_tokens).toBeGreaterThan(0);
     expect(r.usage?.completion_tokens).toBeGreaterThan(0);
     // the simulator received the provider's native request on its native endpoint
-    const nativePath = {
-      'via-openai': '/v1/chat/completions',
-      'via-anthropic': '/v1/messages',
-      'via-gemini': '/v1beta/models/gemini-sim:generateContent',
-    }[model]!;
+    const nativePath = { 'via-openai': '/v1/chat/completions', 'via-anthropic': '/v1/messages', 'via-gemini': '/v1beta/models/gemini-sim:generateContent' }[model]!;
     expect(stack.simulator.stats().lastRequests.map((q) => q.path)).toContain(nativePath);
   });
 
@@ -130,29 +126,19 @@ describe.each(['via-openai', 'via-anthropic', 'via-gemini'])('%s through the ope
 
     const followUp = await client.chat.completions.create({
       model,
-      messages: [
-        ...ask,
-        r.choices[0]!.message,
-        { role: 'tool', tool_call_id: call.id, content: '{"tempC":21}' },
-      ],
+      messages: [...ask, r.choices[0]!.message, { role: 'tool', tool_call_id: call.id, content: '{"tempC":21}' }],
       tools: [weather],
     });
     expect(followUp.choices[0]?.message.content?.length).toBeGreaterThan(0);
   });
 
   it('maps an upstream 429 to the OpenAI error shape with retry-after', async () => {
-    const upstream = { 'via-openai': 'gpt-sim', 'via-anthropic': 'claude-sim', 'via-gemini': 'gemini-sim' }[
-      model
-    ]!;
-    stack.simulator.setFaults([
-      { match: { model: upstream }, fault: { kind: 'status', status: 429, retryAfterSeconds: 7 }, times: 1 },
-    ]);
-    const err = await client.chat.completions
-      .create({ model, messages: [{ role: 'user', content: `rate me ${Math.random().toString(36)}` }] })
-      .then(
-        () => null,
-        (e: unknown) => e,
-      );
+    const upstream = { 'via-openai': 'gpt-sim', 'via-anthropic': 'claude-sim', 'via-gemini': 'gemini-sim' }[model]!;
+    stack.simulator.setFaults([{ match: { model: upstream }, fault: { kind: 'status', status: 429, retryAfterSeconds: 7 }, times: 1 }]);
+    const err = await client.chat.completions.create({ model, messages: [{ role: 'user', content: `rate me ${Math.random().toString(36)}` }] }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     stack.simulator.clearFaults();
     expect(err).toBeInstanceOf(OpenAI.APIError);
     const apiErr = err as InstanceType<typeof OpenAI.APIError>;
