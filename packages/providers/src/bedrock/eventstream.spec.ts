@@ -49,7 +49,7 @@ describe('event-stream decoder on real ConverseStream captures', () => {
     const single: Uint8Array[] = [];
     for (let i = 0; i < bytes.length; i++) single.push(bytes.subarray(i, i + 1));
     expect(decodeAll(single)).toEqual(whole);
-  });
+  }, 30_000); // ~5,000 decodes of the whole capture: room for a loaded machine
 
   it('reasoning capture decodes', () => {
     const events = decodeAll([capture('test_bedrock_model_thinking_part_stream.yaml')]);
