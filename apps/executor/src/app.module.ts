@@ -1,5 +1,6 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { loadGatewayConfig } from '@gw/config';
+import type { GatewayConfig } from '@gw/contracts';
 import { DurablePublisher, NATS_CONNECTION, NatsModule } from '@gw/transport';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { rawEnv, type ExecutorEnv } from './config/env.js';
@@ -7,12 +8,15 @@ import { EXECUTOR_ENV } from './config/tokens.js';
 import { ChatExecutor } from './chat/chat.executor.js';
 import { ChatRpc } from './chat/chat.rpc.js';
 import { PingController } from './health/ping.controller.js';
+import { ImageFetcher } from './images/image-fetcher.js';
 import { ProviderDirectory } from './providers/provider-directory.js';
 import { UpstreamClient } from './upstream/upstream.client.js';
 import { UsageRecorder } from './usage/usage.recorder.js';
 
-function providerDirectory(env: ExecutorEnv): ProviderDirectory {
-  const dir = new ProviderDirectory(loadGatewayConfig(env.GATEWAY_CONFIG, rawEnv()));
+const GATEWAY_CONFIG = Symbol('GATEWAY_CONFIG');
+
+function providerDirectory(env: ExecutorEnv, config: GatewayConfig): ProviderDirectory {
+  const dir = new ProviderDirectory(config, rawEnv());
   const logger = new Logger('Providers');
   logger.log(`config: ${dir.size} providers (${env.GATEWAY_CONFIG ?? 'built-in simulator config'})`);
   const missing = dir.withoutAdapter();
@@ -29,7 +33,9 @@ export class AppModule {
       controllers: [PingController],
       providers: [
         { provide: EXECUTOR_ENV, useValue: env },
-        { provide: ProviderDirectory, useFactory: providerDirectory, inject: [EXECUTOR_ENV] },
+        { provide: GATEWAY_CONFIG, useFactory: (e: ExecutorEnv) => loadGatewayConfig(e.GATEWAY_CONFIG, rawEnv()), inject: [EXECUTOR_ENV] },
+        { provide: ProviderDirectory, useFactory: providerDirectory, inject: [EXECUTOR_ENV, GATEWAY_CONFIG] },
+        { provide: ImageFetcher, useFactory: (c: GatewayConfig) => new ImageFetcher(c.images), inject: [GATEWAY_CONFIG] },
         { provide: UpstreamClient, useFactory: (e: ExecutorEnv) => new UpstreamClient(e.UPSTREAM_CONNECTIONS_PER_ORIGIN), inject: [EXECUTOR_ENV] },
         {
           provide: UsageRecorder,
@@ -38,8 +44,8 @@ export class AppModule {
         },
         {
           provide: ChatExecutor,
-          useFactory: (d: ProviderDirectory, u: UpstreamClient, r: UsageRecorder) => new ChatExecutor(d, u, r),
-          inject: [ProviderDirectory, UpstreamClient, UsageRecorder],
+          useFactory: (d: ProviderDirectory, u: UpstreamClient, r: UsageRecorder, i: ImageFetcher) => new ChatExecutor(d, u, r, i),
+          inject: [ProviderDirectory, UpstreamClient, UsageRecorder, ImageFetcher],
         },
         ChatRpc,
       ],

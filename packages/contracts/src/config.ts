@@ -31,6 +31,8 @@ export const ProviderConfig = z.strictObject({
   timeoutMs: z.number().int().positive().default(30_000),
   /** extra headers sent upstream */
   headers: z.record(z.string(), z.string()).optional(),
+  /** provider-specific settings (bedrock: region, accessKeyId, secretAccessKey, sessionToken) */
+  options: z.record(z.string(), z.string()).optional(),
 });
 export type ProviderConfig = z.infer<typeof ProviderConfig>;
 
@@ -59,10 +61,22 @@ export const CacheConfig = z.strictObject({
   ttlSeconds: z.number().int().positive().default(3600),
 });
 
+/**
+ * Image URLs fetched by the executor for providers that take only bytes (bedrock; gemini for http(s) URLs).
+ * Private, loopback, link-local and unique-local addresses are refused unless allowPrivateHosts.
+ */
+export const ImagesConfig = z.strictObject({
+  allowPrivateHosts: z.boolean().default(false),
+  maxBytes: z.number().int().positive().default(10 * 1024 * 1024),
+  timeoutMs: z.number().int().positive().default(10_000),
+});
+export type ImagesConfig = z.infer<typeof ImagesConfig>;
+
 export const GatewayConfig = z.strictObject({
   providers: z.array(ProviderConfig).default([]),
   models: z.array(ModelConfig).default([]),
   moderation: ModerationConfig.default({ cardNumbers: 'redact' }),
   cache: CacheConfig.default({ enabled: true, ttlSeconds: 3600 }),
+  images: ImagesConfig.default({ allowPrivateHosts: false, maxBytes: 10 * 1024 * 1024, timeoutMs: 10_000 }),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;

@@ -15,3 +15,6 @@ export {
   upstreamHeaders,
   type CompatibleOptions,
 } from './openai-compatible/index.js';
+export { expandBaseUrl } from './shared/base-url.js';
+export { EventStreamDecoder, encodeEvent, encodeMessage } from './bedrock/eventstream.js';
+export { signV4, type AwsCredentials } from './bedrock/sigv4.js';

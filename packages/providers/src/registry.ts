@@ -1,6 +1,7 @@
 import { GatewayError, type ProviderType } from '@gw/contracts';
 import type { ProviderAdapter } from './types.js';
 import { adapter as anthropic } from './anthropic/index.js';
+import { adapter as bedrock } from './bedrock/index.js';
 import { adapter as gemini } from './gemini/index.js';
 import { adapter as openai } from './openai/index.js';
 import { adapter as openaiCompatible } from './openai-compatible/index.js';
@@ -14,6 +15,7 @@ const ADAPTERS: Partial<Record<ProviderType, ProviderAdapter>> = {
   openai,
   anthropic,
   gemini,
+  bedrock,
   'openai-compatible': openaiCompatible,
   simulator,
 };

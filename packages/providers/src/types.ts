@@ -13,6 +13,9 @@ import type {
  * with the same file names (index.ts exporting `adapter`, chat.ts, stream.ts, errors.ts, embeddings.ts as needed).
  */
 
+/** Provider-specific settings from the config (azure apiVersion, bedrock region and credentials, ...). */
+export type ProviderOptions = Record<string, string | undefined>;
+
 /** Everything an adapter needs to address one configured provider (credentials never leave the executor). */
 export type ResolvedProvider = {
   id: string;
@@ -22,7 +25,7 @@ export type ResolvedProvider = {
   apiKey: string | undefined;
   headers: Record<string, string>;
   /** provider-specific settings (azure apiVersion, bedrock region and credentials, ...) */
-  options: Record<string, string | undefined>;
+  options: ProviderOptions;
 };
 
 export type UpstreamRequest = {
@@ -99,8 +102,18 @@ export type EmbeddingsAdapter = {
 
 export type ProviderAdapter = {
   type: ProviderType;
-  /** default base URL when the config gives none (null: the config must give one) */
+  /**
+   * default base URL when the config gives none (null: the config must give one). It may name provider options in
+   * braces, filled in when the provider is resolved (e.g. `https://bedrock-runtime.{region}.amazonaws.com`).
+   */
   defaultBaseUrl: string | null;
+  /**
+   * The provider takes images only as bytes: before buildRequest the executor fetches every http(s) image URL of the
+   * request (with its size cap, timeout and address rules) and hands the adapter base64 data URLs instead.
+   */
+  needsImageBytes?: boolean;
+  /** the provider's options completed from the environment (credentials, region), once when the provider is resolved */
+  optionsFromEnv?(options: ProviderOptions, env: Readonly<Record<string, string | undefined>>): ProviderOptions;
   chat: ChatAdapter;
   embeddings?: EmbeddingsAdapter;
 };

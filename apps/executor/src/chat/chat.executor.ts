@@ -14,6 +14,7 @@ import {
 } from '@gw/contracts';
 import type { ChatContext } from '@gw/providers';
 import type { FrameWriter, StreamRequest } from '@gw/transport';
+import type { ImageFetcher } from '../images/image-fetcher.js';
 import type { ProviderDirectory, ResolvedTarget } from '../providers/provider-directory.js';
 import type { UpstreamClient, UpstreamResponse } from '../upstream/upstream.client.js';
 import type { UsageRecorder } from '../usage/usage.recorder.js';
@@ -40,6 +41,8 @@ type Run = {
   /** the upstream's usage-only chunk, held back to be the last chunk frame */
   usageChunk: ChatCompletionChunk | null;
   lastChunk: ChatCompletionChunk | null;
+  /** the body with its image URLs fetched as data URLs, once, for the targets whose adapter needs bytes */
+  withImageBytes: Promise<ChatCompletionRequest> | null;
 };
 
 const decoder = new TextDecoder();
@@ -60,6 +63,7 @@ export class ChatExecutor {
     private readonly providers: ProviderDirectory,
     private readonly upstream: UpstreamClient,
     private readonly usage: UsageRecorder,
+    private readonly images: ImageFetcher,
   ) {}
 
   get inFlight(): number {
@@ -97,6 +101,7 @@ export class ChatExecutor {
       outputChars: 0,
       usageChunk: null,
       lastChunk: null,
+      withImageBytes: null,
     };
     let lastTarget: PlanTarget | null = null;
     let failure: GatewayError | null = null;
@@ -139,7 +144,8 @@ export class ChatExecutor {
     const { meta } = run;
     const resolved = this.providers.resolve(target);
     const ctx: ChatContext = { model: target.model, requestId: meta.requestId, created: Math.floor(t0 / 1000) };
-    const upstreamReq = resolved.adapter.chat.buildRequest(body, meta.stream, resolved.provider, ctx, TRANSLATE);
+    const prepared = resolved.adapter.needsImageBytes ? await (run.withImageBytes ??= this.images.inline(body, run.cancel.signal)) : body;
+    const upstreamReq = resolved.adapter.chat.buildRequest(prepared, meta.stream, resolved.provider, ctx, TRANSLATE);
 
     // one controller per attempt: the per-attempt timeout, the request deadline, and the client's cancel
     const ac = new AbortController();

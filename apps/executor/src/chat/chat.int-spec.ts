@@ -16,6 +16,7 @@ import {
 } from '@gw/contracts';
 import { startSimulator, type FaultRule, type Simulator } from '@gw/testing';
 import { connectNats, decodeJson, DurablePublisher, errorFromFrame, HotClient, HotServer, type Frame } from '@gw/transport';
+import { ImageFetcher } from '../images/image-fetcher.js';
 import { ProviderDirectory } from '../providers/provider-directory.js';
 import { UpstreamClient } from '../upstream/upstream.client.js';
 import { UsageRecorder } from '../usage/usage.recorder.js';
@@ -38,6 +39,7 @@ let client: HotClient;
 let server: HotServer;
 let upstream: UpstreamClient;
 let executor: ChatExecutor;
+let images: ImageFetcher;
 let seq = 0;
 const usage: UsageEvent[] = [];
 
@@ -123,7 +125,8 @@ beforeAll(async () => {
   upstream = new UpstreamClient(16);
   const recorder = new UsageRecorder(nc, new DurablePublisher(nc));
   await recorder.ensureStream();
-  executor = new ChatExecutor(new ProviderDirectory(config), upstream, recorder);
+  images = new ImageFetcher(config.images);
+  executor = new ChatExecutor(new ProviderDirectory(config), upstream, recorder, images);
   server = new HotServer(nc);
   server.serveStream(SUBJECT, (req, out) => executor.handle(req, out));
   server.serveEvent(contracts.executorCancel, (e) => void executor.cancel(e.requestId, e.reason));
@@ -140,6 +143,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await upstream?.close();
+  await images?.close();
   await nc?.drain();
   await sim?.close();
 });

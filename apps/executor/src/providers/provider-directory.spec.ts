@@ -43,3 +43,35 @@ describe('ProviderDirectory', () => {
     expect(dir.withoutAdapter()).toEqual(['co (cohere)']);
   });
 });
+
+describe('ProviderDirectory: provider options', () => {
+  const bedrock = validateConfig(
+    {
+      providers: [
+        { id: 'aws-env', type: 'bedrock' },
+        { id: 'aws-cfg', type: 'bedrock', options: { region: 'eu-central-1', accessKeyId: 'AKIACFG', secretAccessKey: 's' } },
+        { id: 'aws-none', type: 'bedrock' },
+      ],
+    },
+    {},
+  );
+  const bt = (providerId: string) => ({ ...t(providerId), providerType: 'bedrock' as const });
+
+  it("options come from the config, completed by the adapter from the environment; the default base URL names the region", () => {
+    const env = { AWS_REGION: 'us-west-2', AWS_ACCESS_KEY_ID: 'AKIAENV', AWS_SECRET_ACCESS_KEY: 'envsecret', AWS_SESSION_TOKEN: 'tok' };
+    const dir = new ProviderDirectory(bedrock, env);
+    expect(dir.resolve(bt('aws-env')).provider).toMatchObject({
+      baseUrl: 'https://bedrock-runtime.us-west-2.amazonaws.com',
+      options: { region: 'us-west-2', accessKeyId: 'AKIAENV', secretAccessKey: 'envsecret', sessionToken: 'tok' },
+    });
+    const cfg = dir.resolve(bt('aws-cfg')).provider;
+    expect(cfg.baseUrl).toBe('https://bedrock-runtime.eu-central-1.amazonaws.com');
+    expect(cfg.options).toMatchObject({ accessKeyId: 'AKIACFG', secretAccessKey: 's' });
+    expect(cfg.options['sessionToken']).toBeUndefined();
+  });
+
+  it('without a region there is no default base URL: a retryable failure of that target', () => {
+    const e = failure(() => new ProviderDirectory(bedrock, {}).resolve(bt('aws-none')));
+    expect(e).toMatchObject({ code: 'INTERNAL', retryable: true });
+  });
+});

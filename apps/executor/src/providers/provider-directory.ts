@@ -1,5 +1,5 @@
 import { GatewayError, type GatewayConfig, type PlanTarget, type ProviderConfig } from '@gw/contracts';
-import { adapterFor, hasAdapter, type ProviderAdapter, type ResolvedProvider } from '@gw/providers';
+import { adapterFor, expandBaseUrl, hasAdapter, type ProviderAdapter, type ResolvedProvider } from '@gw/providers';
 
 export type ResolvedTarget = { provider: ResolvedProvider; adapter: ProviderAdapter };
 
@@ -11,7 +11,11 @@ export class ProviderDirectory {
   private readonly configs = new Map<string, ProviderConfig>();
   private readonly resolved = new Map<string, ResolvedTarget>();
 
-  constructor(config: GatewayConfig) {
+  /** `env`: the raw environment, for adapters that complete their options from it (AWS credentials and region) */
+  constructor(
+    config: GatewayConfig,
+    private readonly env: Readonly<Record<string, string | undefined>> = {},
+  ) {
     for (const p of config.providers) this.configs.set(p.id, p);
   }
 
@@ -41,11 +45,13 @@ export class ProviderDirectory {
       const e = GatewayError.from(err);
       throw new GatewayError(e.code, e.message, { status: e.status, retryable: true });
     }
-    const baseUrl = target.baseUrl ?? cfg.baseUrl ?? adapter.defaultBaseUrl;
-    if (!baseUrl) throw new GatewayError('INTERNAL', `provider ${cfg.id} has no baseUrl`, { retryable: true });
+    const options = adapter.optionsFromEnv ? adapter.optionsFromEnv(cfg.options ?? {}, this.env) : { ...cfg.options };
+    const template = target.baseUrl ?? cfg.baseUrl ?? adapter.defaultBaseUrl;
+    if (!template) throw new GatewayError('INTERNAL', `provider ${cfg.id} has no baseUrl`, { retryable: true });
+    const baseUrl = expandBaseUrl(template, options, cfg.id);
     const entry: ResolvedTarget = {
       adapter,
-      provider: { id: cfg.id, type: cfg.type, baseUrl, apiKey: cfg.apiKey || undefined, headers: cfg.headers ?? {}, options: {} },
+      provider: { id: cfg.id, type: cfg.type, baseUrl, apiKey: cfg.apiKey || undefined, headers: cfg.headers ?? {}, options },
     };
     this.resolved.set(key, entry);
     return entry;

@@ -9,6 +9,8 @@ import { GeminiStreamTranslator } from './stream.js';
 export const adapter: ProviderAdapter = {
   type: 'gemini',
   defaultBaseUrl: 'https://generativelanguage.googleapis.com',
+  // the Gemini API reads fileData URIs from its File API, not from any web URL: the executor fetches them
+  needsImageBytes: true,
   chat: {
     buildRequest: buildChatRequest,
     parseResponse: parseChatResponse,

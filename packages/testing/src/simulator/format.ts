@@ -8,8 +8,8 @@ export type Answer =
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
   /** a body written as is (e.g. a broken JSON text) */
   | { kind: 'raw'; status: number; contentType: string; text: string }
-  /** `events` are complete wire events (e.g. `data: {...}\n\n`), written in order */
-  | { kind: 'stream'; contentType: string; events: string[] };
+  /** `events` are complete wire events (e.g. `data: {...}\n\n`, or binary event-stream frames), written in order */
+  | { kind: 'stream'; contentType: string; events: Array<string | Uint8Array> };
 
 export type Generation = {
   /** exact number of output tokens (and content chunks) asked by a fault rule, or null for the default answer */
@@ -23,6 +23,9 @@ export type RouteRequest = {
   query: string;
   /** lower-case header names */
   headers: Record<string, string | string[] | undefined>;
+  /** the method and the body's bytes as received (for formats that check a signature over them) */
+  method?: string;
+  rawBody?: Buffer;
 };
 
 export type Route = {

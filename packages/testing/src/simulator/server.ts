@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { FaultStore, parseFault, parseRules } from './faults.js';
 import { anthropicFormat } from './anthropic.js';
+import { bedrockFormat } from './bedrock.js';
 import type { Answer, Generation, Route, RouteRequest, WireFormat } from './format.js';
 import { geminiFormat } from './gemini.js';
 import { openaiFormat } from './openai.js';
@@ -14,7 +15,7 @@ import type { Fault, Simulator, SimulatorOptions } from './types.js';
  * faults are applied to any answer by the code below, whatever the format.
  */
 
-const FORMATS: WireFormat[] = [openaiFormat, anthropicFormat, geminiFormat];
+const FORMATS: WireFormat[] = [openaiFormat, anthropicFormat, geminiFormat, bedrockFormat];
 const FAULT_HEADER = 'x-sim-fault';
 const JSON_TYPE = 'application/json';
 
@@ -53,6 +54,12 @@ function writeJson(res: ServerResponse, status: number, body: unknown, headers?:
   res.end(text);
 }
 
+/** Stream events as one body: text joined, or bytes when a format writes binary frames. */
+function joinEvents(events: ReadonlyArray<string | Uint8Array>): string | Buffer {
+  if (events.every((e) => typeof e === 'string')) return events.join('');
+  return Buffer.concat(events.map((e) => (typeof e === 'string' ? Buffer.from(e) : e)));
+}
+
 function writeAnswer(res: ServerResponse, a: Answer, extra?: Record<string, string>): void {
   if (res.destroyed) return;
   switch (a.kind) {
@@ -65,7 +72,7 @@ function writeAnswer(res: ServerResponse, a: Answer, extra?: Record<string, stri
       return;
     case 'stream':
       res.writeHead(200, { ...extra, 'content-type': a.contentType, 'cache-control': 'no-cache' });
-      res.end(a.events.join(''));
+      res.end(joinEvents(a.events));
       return;
   }
 }
@@ -97,7 +104,7 @@ function cut(ex: Exchange, a: Answer, afterChunks: number): void {
   const { res } = ex;
   if (a.kind === 'stream') {
     res.writeHead(200, { 'content-type': a.contentType, 'cache-control': 'no-cache' });
-    res.write(a.events.slice(0, afterChunks).join(''));
+    res.write(joinEvents(a.events.slice(0, afterChunks)));
   } else {
     const text = a.kind === 'raw' ? a.text : JSON.stringify(a.body);
     res.writeHead(a.status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text) });
@@ -167,7 +174,7 @@ export async function startSimulator(opts: SimulatorOptions = {}): Promise<Simul
   const serve = (req: IncomingMessage, res: ServerResponse, path: string, query: string, body: Buffer): void => {
     const startedAt = Date.now();
     const handle = findRoute(routes, req.method, path);
-    const routeReq: RouteRequest = { path, query, headers: req.headers };
+    const routeReq: RouteRequest = { path, query, headers: req.headers, method: req.method ?? 'GET', rawBody: body };
     let parsed: unknown = null;
     let badJson = false;
     if (body.length > 0) {
