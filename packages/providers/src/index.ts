@@ -15,3 +15,4 @@ export {
   upstreamHeaders,
   type CompatibleOptions,
 } from './openai-compatible/index.js';
+export { catalogueProviders, PROVIDER_CATALOGUE, type CatalogueEntry, type CatalogueId, type CatalogueProvider } from './catalogue.js';

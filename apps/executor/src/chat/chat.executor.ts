@@ -43,7 +43,6 @@ type Run = {
 };
 
 const decoder = new TextDecoder();
-const TRANSLATE = { unsupportedParams: 'drop' } as const;
 const ERROR_BODY_LIMIT = 64 * 1024;
 
 /**
@@ -139,7 +138,7 @@ export class ChatExecutor {
     const { meta } = run;
     const resolved = this.providers.resolve(target);
     const ctx: ChatContext = { model: target.model, requestId: meta.requestId, created: Math.floor(t0 / 1000) };
-    const upstreamReq = resolved.adapter.chat.buildRequest(body, meta.stream, resolved.provider, ctx, TRANSLATE);
+    const upstreamReq = resolved.adapter.chat.buildRequest(body, meta.stream, resolved.provider, ctx, resolved.translate);
 
     // one controller per attempt: the per-attempt timeout, the request deadline, and the client's cancel
     const ac = new AbortController();

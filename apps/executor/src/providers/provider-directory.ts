@@ -1,7 +1,8 @@
 import { GatewayError, type GatewayConfig, type PlanTarget, type ProviderConfig } from '@gw/contracts';
-import { adapterFor, hasAdapter, type ProviderAdapter, type ResolvedProvider } from '@gw/providers';
+import { adapterFor, hasAdapter, type ProviderAdapter, type ResolvedProvider, type TranslateOptions } from '@gw/providers';
 
-export type ResolvedTarget = { provider: ResolvedProvider; adapter: ProviderAdapter };
+/** `translate`: the provider's `unsupportedParams` switch (drop | reject), passed to every request translation */
+export type ResolvedTarget = { provider: ResolvedProvider; adapter: ProviderAdapter; translate: TranslateOptions };
 
 /**
  * The providers this executor may call, from the gateway config. Credentials, headers and options stay here: a
@@ -45,7 +46,8 @@ export class ProviderDirectory {
     if (!baseUrl) throw new GatewayError('INTERNAL', `provider ${cfg.id} has no baseUrl`, { retryable: true });
     const entry: ResolvedTarget = {
       adapter,
-      provider: { id: cfg.id, type: cfg.type, baseUrl, apiKey: cfg.apiKey || undefined, headers: cfg.headers ?? {}, options: {} },
+      provider: { id: cfg.id, type: cfg.type, baseUrl, apiKey: cfg.apiKey || undefined, headers: cfg.headers ?? {}, options: cfg.options ?? {} },
+      translate: { unsupportedParams: cfg.unsupportedParams },
     };
     this.resolved.set(key, entry);
     return entry;
