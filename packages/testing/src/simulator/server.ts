@@ -2,8 +2,12 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { FaultStore, parseFault, parseRules } from './faults.js';
 import { anthropicFormat } from './anthropic.js';
+import { azureFormat } from './azure.js';
+import { cohereFormat } from './cohere.js';
+import { deepseekFormat } from './deepseek.js';
 import type { Answer, Generation, Route, RouteRequest, WireFormat } from './format.js';
 import { geminiFormat } from './gemini.js';
+import { mistralFormat } from './mistral.js';
 import { openaiFormat } from './openai.js';
 import { StatsCollector } from './stats.js';
 import type { Fault, Simulator, SimulatorOptions } from './types.js';
@@ -14,7 +18,7 @@ import type { Fault, Simulator, SimulatorOptions } from './types.js';
  * faults are applied to any answer by the code below, whatever the format.
  */
 
-const FORMATS: WireFormat[] = [openaiFormat, anthropicFormat, geminiFormat];
+const FORMATS: WireFormat[] = [openaiFormat, anthropicFormat, geminiFormat, azureFormat, mistralFormat, deepseekFormat, cohereFormat];
 const FAULT_HEADER = 'x-sim-fault';
 const JSON_TYPE = 'application/json';
 
