@@ -213,7 +213,7 @@ describe('provider quirks, the unsupportedParams switch and the built-in catalog
     let reasoning = '';
     let content = '';
     for await (const chunk of stream) {
-      const d = chunk.choices[0]?.delta as (OpenAI.ChatCompletionChunk.Choice.Delta & WithReasoning) | undefined;
+      const d: (OpenAI.ChatCompletionChunk.Choice.Delta & WithReasoning) | undefined = chunk.choices[0]?.delta;
       if (d?.reasoning_content) {
         expect(content).toBe('');
         reasoning += d.reasoning_content;

@@ -1,4 +1,5 @@
 import { openAiCompatible } from '../openai-compatible/index.js';
+import type { ProviderAdapter } from '../types.js';
 import { deepseekOptions } from './chat.js';
 
 /**
@@ -6,4 +7,4 @@ import { deepseekOptions } from './chat.js';
  * adapter has none. Its error bodies are OpenAI's (`{"error":{message,type,param,code}}`).
  */
 const base = openAiCompatible('deepseek', 'https://api.deepseek.com', deepseekOptions);
-export const adapter = { type: base.type, defaultBaseUrl: base.defaultBaseUrl, chat: base.chat };
+export const adapter: ProviderAdapter = { type: base.type, defaultBaseUrl: base.defaultBaseUrl, chat: base.chat };
