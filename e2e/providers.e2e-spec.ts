@@ -22,6 +22,33 @@ providers:
     type: gemini
     apiKey: gemini-test
     baseUrl: \${SIMULATOR_ROOT_URL}
+  - id: sim-azure
+    type: azure-openai
+    apiKey: azure-test
+    baseUrl: \${SIMULATOR_ROOT_URL}
+    options: { apiVersion: 2024-10-21 }
+  - id: sim-mistral
+    type: mistral
+    apiKey: mistral-test
+    baseUrl: \${SIMULATOR_ROOT_URL}/mistral/v1
+  - id: sim-mistral-strict
+    type: mistral
+    apiKey: mistral-test
+    baseUrl: \${SIMULATOR_ROOT_URL}/mistral/v1
+    unsupportedParams: reject
+  - id: sim-deepseek
+    type: deepseek
+    apiKey: deepseek-test
+    baseUrl: \${SIMULATOR_ROOT_URL}/deepseek
+  - id: sim-cohere
+    type: cohere
+    apiKey: cohere-test
+    baseUrl: \${SIMULATOR_ROOT_URL}
+  # a configured id wins over the built-in catalogue entry of the same id (DEEPSEEK_API_KEY is set too)
+  - id: deepseek
+    type: openai-compatible
+    apiKey: configured-deepseek
+    baseUrl: \${SIMULATOR_URL}
 models:
   - name: via-openai
     targets: [{ provider: sim-openai, model: gpt-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
@@ -29,7 +56,47 @@ models:
     targets: [{ provider: sim-anthropic, model: claude-sim, price: { inputPerMTok: 3, outputPerMTok: 15 } }]
   - name: via-gemini
     targets: [{ provider: sim-gemini, model: gemini-sim, price: { inputPerMTok: 0.3, outputPerMTok: 2.5 } }]
+  - name: via-azure
+    targets: [{ provider: sim-azure, model: azure-deploy, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
+  - name: via-mistral
+    targets: [{ provider: sim-mistral, model: mistral-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
+  - name: via-deepseek
+    targets: [{ provider: sim-deepseek, model: deepseek-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
+  - name: via-cohere
+    targets: [{ provider: sim-cohere, model: cohere-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
 `;
+
+/** the catalogue: GROQ_API_KEY alone (its base URL pointed at the simulator) makes `groq/<model>` work */
+const ENV = { GROQ_API_KEY: 'gsk-test', GROQ_BASE_URL: '${SIMULATOR_URL}', DEEPSEEK_API_KEY: 'env-deepseek' };
+
+const NATIVE_PATH: Record<string, string> = {
+  'via-openai': '/v1/chat/completions',
+  'via-anthropic': '/v1/messages',
+  'via-gemini': '/v1beta/models/gemini-sim:generateContent',
+  'via-azure': '/openai/deployments/azure-deploy/chat/completions',
+  'via-mistral': '/mistral/v1/chat/completions',
+  'via-deepseek': '/deepseek/chat/completions',
+  'via-cohere': '/v2/chat',
+};
+const UPSTREAM_MODEL: Record<string, string> = {
+  'via-openai': 'gpt-sim',
+  'via-anthropic': 'claude-sim',
+  'via-gemini': 'gemini-sim',
+  'via-azure': 'azure-deploy',
+  'via-mistral': 'mistral-sim',
+  'via-deepseek': 'deepseek-sim',
+  'via-cohere': 'cohere-sim',
+};
+
+let stack: Stack;
+let client: OpenAI;
+
+beforeAll(async () => {
+  stack = await startStack({ configYaml: CONFIG, env: ENV });
+  const { key } = await stack.createKey();
+  client = new OpenAI({ apiKey: key, baseURL: `${stack.ingressUrl}/v1`, maxRetries: 0 });
+});
+afterAll(async () => stack?.close());
 
 const weather: OpenAI.ChatCompletionTool = {
   type: 'function',
@@ -40,17 +107,7 @@ const weather: OpenAI.ChatCompletionTool = {
   },
 };
 
-describe.each(['via-openai', 'via-anthropic', 'via-gemini'])('%s through the openai SDK', (model) => {
-  let stack: Stack;
-  let client: OpenAI;
-
-  beforeAll(async () => {
-    stack = await startStack({ configYaml: CONFIG });
-    const { key } = await stack.createKey();
-    client = new OpenAI({ apiKey: key, baseURL: `${stack.ingressUrl}/v1`, maxRetries: 0 });
-  });
-  afterAll(async () => stack?.close());
-
+describe.each(Object.keys(NATIVE_PATH))('%s through the openai SDK', (model) => {
   it('answers a completion with a system prompt and usage', async () => {
     const r = await client.chat.completions.create({
       model,
@@ -66,8 +123,7 @@ describe.each(['via-openai', 'via-anthropic', 'via-gemini'])('%s through the ope
     expect(r.usage?.prompt_tokens).toBeGreaterThan(0);
     expect(r.usage?.completion_tokens).toBeGreaterThan(0);
     // the simulator received the provider's native request on its native endpoint
-    const nativePath = { 'via-openai': '/v1/chat/completions', 'via-anthropic': '/v1/messages', 'via-gemini': '/v1beta/models/gemini-sim:generateContent' }[model]!;
-    expect(stack.simulator.stats().lastRequests.map((q) => q.path)).toContain(nativePath);
+    expect(stack.simulator.stats().lastRequests.map((q) => q.path)).toContain(NATIVE_PATH[model]);
   });
 
   it('streams text deltas and ends with usage when asked', async () => {
@@ -133,7 +189,7 @@ describe.each(['via-openai', 'via-anthropic', 'via-gemini'])('%s through the ope
   });
 
   it('maps an upstream 429 to the OpenAI error shape with retry-after', async () => {
-    const upstream = { 'via-openai': 'gpt-sim', 'via-anthropic': 'claude-sim', 'via-gemini': 'gemini-sim' }[model]!;
+    const upstream = UPSTREAM_MODEL[model]!;
     stack.simulator.setFaults([{ match: { model: upstream }, fault: { kind: 'status', status: 429, retryAfterSeconds: 7 }, times: 1 }]);
     const err = await client.chat.completions.create({ model, messages: [{ role: 'user', content: `rate me ${Math.random().toString(36)}` }] }).then(
       () => null,
@@ -341,5 +397,75 @@ images:
     expect(apiErr.status).toBe(429);
     expect(apiErr.error).toMatchObject({ message: expect.any(String), type: expect.any(String) });
     expect(apiErr.headers?.get('retry-after')).toBe('7');
+  });
+});
+
+describe('provider quirks, the unsupportedParams switch and the built-in catalogue', () => {
+  const ask = (content: string): OpenAI.ChatCompletionMessageParam[] => [{ role: 'user', content: `${content} ${Math.random().toString(36)}` }];
+  type WithReasoning = { reasoning_content?: string | null };
+
+  it('deepseek-reasoner: reasoning_content in the message and as stream deltas before the content', async () => {
+    const r = await client.chat.completions.create({ model: 'sim-deepseek/deepseek-reasoner', messages: ask('Think') });
+    expect((r.choices[0]!.message as WithReasoning).reasoning_content?.length).toBeGreaterThan(0);
+    const stream = await client.chat.completions.create({ model: 'sim-deepseek/deepseek-reasoner', messages: ask('Think'), stream: true });
+    let reasoning = '';
+    let content = '';
+    for await (const chunk of stream) {
+      const d: (OpenAI.ChatCompletionChunk.Choice.Delta & WithReasoning) | undefined = chunk.choices[0]?.delta;
+      if (d?.reasoning_content) {
+        expect(content).toBe('');
+        reasoning += d.reasoning_content;
+      }
+      content += d?.content ?? '';
+    }
+    expect(reasoning.length).toBeGreaterThan(0);
+    expect(content.length).toBeGreaterThan(0);
+  });
+
+  it('unsupportedParams: drop sends the request without the parameter; reject answers 400 naming it', async () => {
+    // the simulator answers Mistral's 422 if `logprobs` or `user` reached it
+    const ok = await client.chat.completions.create({ model: 'sim-mistral/mistral-sim', messages: ask('Hi'), logprobs: true, user: 'u-1' });
+    expect(ok.choices[0]!.message.content?.length).toBeGreaterThan(0);
+    const err = await client.chat.completions.create({ model: 'sim-mistral-strict/mistral-sim', messages: ask('Hi'), logprobs: true }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    const apiErr = err as InstanceType<typeof OpenAI.BadRequestError>;
+    expect(apiErr.status).toBe(400);
+    expect(apiErr.param).toBe('logprobs');
+    expect(apiErr.message).toContain('not supported');
+  });
+
+  it("Azure's content filter refusing the prompt is an OpenAI-shaped error, not retried", async () => {
+    const err = await client.chat.completions.create({ model: 'via-azure', messages: ask('[sim:azure-content-filter]') }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    const apiErr = err as InstanceType<typeof OpenAI.APIError>;
+    expect(apiErr.status).toBe(403);
+    expect(apiErr.message).toContain('content management policy');
+  });
+
+  it('groq/<model> works with only GROQ_API_KEY (its base URL from GROQ_BASE_URL); a configured id wins', async () => {
+    stack.simulator.resetStats();
+    const r = await client.chat.completions.create({ model: 'groq/sim-small', messages: ask('Hello groq') });
+    expect(r.choices[0]!.message.content?.length).toBeGreaterThan(0);
+    let seen = stack.simulator.stats().lastRequests.at(-1)!;
+    expect(seen.path).toBe('/v1/chat/completions');
+    expect(seen.headers['authorization']).toBe('Bearer gsk-test');
+    expect((seen.body as { model: string }).model).toBe('sim-small');
+
+    await client.chat.completions.create({ model: 'deepseek/sim-small', messages: ask('Hello configured') });
+    seen = stack.simulator.stats().lastRequests.at(-1)!;
+    expect(seen.path).toBe('/v1/chat/completions');
+    expect(seen.headers['authorization']).toBe('Bearer configured-deepseek');
+
+    const missing = await client.chat.completions.create({ model: 'together/sim-small', messages: ask('no key') }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(missing).toBeInstanceOf(OpenAI.NotFoundError);
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { GatewayConfig, type ProviderConfig } from '@gw/contracts';
+import { GatewayConfig, ProviderConfig } from '@gw/contracts';
+import { catalogueProviders } from '@gw/providers';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -67,14 +68,28 @@ export function parseConfigText(text: string, env: Env): GatewayConfig {
   return validateConfig(raw, env);
 }
 
-/** Providers that join when their key is in the environment (no config file needed). */
-const ENV_PROVIDERS: Array<{ env: string; provider: Omit<ProviderConfig, 'apiKey'> }> = [
-  { env: 'OPENAI_API_KEY', provider: { id: 'openai', type: 'openai', timeoutMs: 60_000 } },
-];
+/**
+ * The config plus the built-in catalogue providers (packages/providers catalogue.ts) the environment enables: an
+ * entry joins when its key variable is set (keyless local servers: their base URL variable), unless the config
+ * has a provider of that id already (the configured one wins). `GROQ_API_KEY` alone makes `groq/<model>` work.
+ */
+export function withCatalogue(config: GatewayConfig, env: Env): GatewayConfig {
+  const configured = new Set(config.providers.map((p) => p.id));
+  const problems: string[] = [];
+  const extra: ProviderConfig[] = [];
+  for (const raw of catalogueProviders(env, configured)) {
+    const parsed = ProviderConfig.safeParse(raw);
+    if (parsed.success) extra.push(parsed.data);
+    else for (const issue of parsed.error.issues) problems.push(`catalogue provider ${raw.id} (from the environment): ${issue.path.join('.')}: ${issue.message}`);
+  }
+  if (problems.length) throw new ConfigError(problems);
+  return extra.length ? { ...config, providers: [...config.providers, ...extra] } : config;
+}
 
 /**
  * The config in force: the file at `path` when given; otherwise a built-in config whose `simulator` provider
- * (the provider simulator of packages/testing, at SIMULATOR_URL) answers, plus every provider whose key is set.
+ * (the provider simulator of packages/testing, at SIMULATOR_URL) answers; either way plus the catalogue
+ * providers whose key is set (withCatalogue).
  */
 export function loadGatewayConfig(path: string | undefined, env: Env): GatewayConfig {
   if (path) {
@@ -84,18 +99,14 @@ export function loadGatewayConfig(path: string | undefined, env: Env): GatewayCo
     } catch (err) {
       throw new ConfigError([`cannot read ${path}: ${(err as Error).message}`]);
     }
-    return parseConfigText(text, env);
+    return withCatalogue(parseConfigText(text, env), env);
   }
-  return builtinConfig(env);
+  return withCatalogue(builtinConfig(env), env);
 }
 
 export function builtinConfig(env: Env): GatewayConfig {
   const simulatorUrl = env['SIMULATOR_URL'] ?? 'http://127.0.0.1:8099/v1';
   const providers: unknown[] = [{ id: 'simulator', type: 'simulator', baseUrl: simulatorUrl, timeoutMs: 30_000 }];
-  for (const p of ENV_PROVIDERS) {
-    const key = env[p.env];
-    if (key) providers.push({ ...p.provider, apiKey: key });
-  }
   const price = { inputPerMTok: 0.15, outputPerMTok: 0.6 };
   return validateConfig(
     {

@@ -31,8 +31,10 @@ export const ProviderConfig = z.strictObject({
   timeoutMs: z.number().int().positive().default(30_000),
   /** extra headers sent upstream */
   headers: z.record(z.string(), z.string()).optional(),
-  /** provider-specific settings (bedrock: region, accessKeyId, secretAccessKey, sessionToken) */
+  /** provider-specific settings (bedrock: region, accessKeyId, secretAccessKey, sessionToken; azure-openai: apiVersion, entraToken; cohere: embedInputType; ...) */
   options: z.record(z.string(), z.string()).optional(),
+  /** a request parameter this provider lacks: dropped (default), or refused with a 400 naming it */
+  unsupportedParams: z.enum(['drop', 'reject']).default('drop'),
 });
 export type ProviderConfig = z.infer<typeof ProviderConfig>;
 

@@ -18,3 +18,4 @@ export {
 export { expandBaseUrl } from './shared/base-url.js';
 export { EventStreamDecoder, encodeEvent, encodeMessage } from './bedrock/eventstream.js';
 export { signV4, type AwsCredentials } from './bedrock/sigv4.js';
+export { catalogueProviders, PROVIDER_CATALOGUE, type CatalogueEntry, type CatalogueId, type CatalogueProvider } from './catalogue.js';

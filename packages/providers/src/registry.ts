@@ -1,8 +1,12 @@
 import { GatewayError, type ProviderType } from '@gw/contracts';
 import type { ProviderAdapter } from './types.js';
 import { adapter as anthropic } from './anthropic/index.js';
+import { adapter as azureOpenai } from './azure-openai/index.js';
+import { adapter as cohere } from './cohere/index.js';
+import { adapter as deepseek } from './deepseek/index.js';
 import { adapter as bedrock } from './bedrock/index.js';
 import { adapter as gemini } from './gemini/index.js';
+import { adapter as mistral } from './mistral/index.js';
 import { adapter as openai } from './openai/index.js';
 import { adapter as openaiCompatible } from './openai-compatible/index.js';
 import { adapter as simulator } from './simulator/index.js';
@@ -15,6 +19,10 @@ const ADAPTERS: Partial<Record<ProviderType, ProviderAdapter>> = {
   openai,
   anthropic,
   gemini,
+  'azure-openai': azureOpenai,
+  mistral,
+  deepseek,
+  cohere,
   bedrock,
   'openai-compatible': openaiCompatible,
   simulator,

@@ -46,7 +46,6 @@ type Run = {
 };
 
 const decoder = new TextDecoder();
-const TRANSLATE = { unsupportedParams: 'drop' } as const;
 const ERROR_BODY_LIMIT = 64 * 1024;
 
 /**
@@ -145,7 +144,7 @@ export class ChatExecutor {
     const resolved = this.providers.resolve(target);
     const ctx: ChatContext = { model: target.model, requestId: meta.requestId, created: Math.floor(t0 / 1000) };
     const prepared = resolved.adapter.needsImageBytes ? await (run.withImageBytes ??= this.images.inline(body, run.cancel.signal)) : body;
-    const upstreamReq = resolved.adapter.chat.buildRequest(prepared, meta.stream, resolved.provider, ctx, TRANSLATE);
+    const upstreamReq = resolved.adapter.chat.buildRequest(prepared, meta.stream, resolved.provider, ctx, resolved.translate);
 
     // one controller per attempt: the per-attempt timeout, the request deadline, and the client's cancel
     const ac = new AbortController();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '@gw/config';
-import { GatewayError, type PlanTarget } from '@gw/contracts';
+import { GatewayError, type PlanTarget, type ProviderType } from '@gw/contracts';
 import { ProviderDirectory } from './provider-directory.js';
 
 const config = validateConfig(
@@ -14,6 +14,8 @@ const config = validateConfig(
   },
   { KEY: 'sk-from-env' },
 );
+// a provider type without an adapter (the schema admits none: built by hand)
+const withGap = { ...config, providers: [...config.providers, { ...config.providers[1]!, id: 'gap', type: 'no-such-type' as ProviderType }] };
 const t = (providerId: string, baseUrl: string | null = null): PlanTarget => ({ providerId, providerType: 'openai', model: 'm', baseUrl, timeoutMs: 1000, price: null });
 
 function failure(fn: () => unknown): GatewayError {
@@ -26,7 +28,7 @@ function failure(fn: () => unknown): GatewayError {
 }
 
 describe('ProviderDirectory', () => {
-  const dir = new ProviderDirectory(config);
+  const dir = new ProviderDirectory(withGap);
   it('resolves credentials and headers from the config; base URL: plan, else config, else the adapter default', () => {
     const oa = dir.resolve(t('oa'));
     expect(oa.provider).toMatchObject({ id: 'oa', apiKey: 'sk-from-env', baseUrl: 'https://api.openai.com/v1', headers: { 'x-a': '1' } });
@@ -35,12 +37,32 @@ describe('ProviderDirectory', () => {
     expect(dir.resolve(t('oa'))).toBe(oa);
   });
   it('a target it cannot call is a retryable failure (the next target may work)', () => {
-    for (const id of ['missing', 'nobase', 'co']) {
+    for (const id of ['missing', 'nobase', 'gap']) {
       const e = failure(() => dir.resolve(t(id)));
       expect(e).toBeInstanceOf(GatewayError);
       expect(e.retryable).toBe(true);
     }
-    expect(dir.withoutAdapter()).toEqual(['co (cohere)']);
+    expect(dir.withoutAdapter()).toEqual(['gap (no-such-type)']);
+  });
+  it('passes the provider options and the unsupportedParams switch (default drop) to the adapter', () => {
+    const d = new ProviderDirectory(
+      validateConfig(
+        {
+          providers: [
+            { id: 'az', type: 'azure-openai', baseUrl: 'https://r.openai.azure.com', apiKey: 'k', options: { apiVersion: '2025-01-01' }, unsupportedParams: 'reject' },
+            { id: 'co', type: 'cohere', apiKey: 'k' },
+          ],
+        },
+        {},
+      ),
+    );
+    const az = d.resolve(t('az'));
+    expect(az.provider.options).toEqual({ apiVersion: '2025-01-01' });
+    expect(az.translate).toEqual({ unsupportedParams: 'reject' });
+    expect(az.adapter.type).toBe('azure-openai');
+    const co = d.resolve(t('co'));
+    expect(co.translate).toEqual({ unsupportedParams: 'drop' });
+    expect(co.provider.baseUrl).toBe('https://api.cohere.com');
   });
 });
 

@@ -1,7 +1,8 @@
 import { GatewayError, type GatewayConfig, type PlanTarget, type ProviderConfig } from '@gw/contracts';
-import { adapterFor, expandBaseUrl, hasAdapter, type ProviderAdapter, type ResolvedProvider } from '@gw/providers';
+import { adapterFor, expandBaseUrl, hasAdapter, type ProviderAdapter, type ResolvedProvider, type TranslateOptions } from '@gw/providers';
 
-export type ResolvedTarget = { provider: ResolvedProvider; adapter: ProviderAdapter };
+/** `translate`: the provider's `unsupportedParams` switch (drop | reject), passed to every request translation */
+export type ResolvedTarget = { provider: ResolvedProvider; adapter: ProviderAdapter; translate: TranslateOptions };
 
 /**
  * The providers this executor may call, from the gateway config. Credentials, headers and options stay here: a
@@ -52,6 +53,7 @@ export class ProviderDirectory {
     const entry: ResolvedTarget = {
       adapter,
       provider: { id: cfg.id, type: cfg.type, baseUrl, apiKey: cfg.apiKey || undefined, headers: cfg.headers ?? {}, options },
+      translate: { unsupportedParams: cfg.unsupportedParams },
     };
     this.resolved.set(key, entry);
     return entry;

@@ -28,13 +28,13 @@ describe('anthropic parseError', () => {
     expect(parseError(400, body('invalid_request_error', 'prompt is too long: 215000 tokens > 200000 maximum'), {})).toMatchObject({ code: 'CONTEXT_WINDOW_EXCEEDED', retryable: true });
   });
 
-  it('authentication and permission errors → PROVIDER_ERROR, not retryable, message not passed on', () => {
+  it('authentication and permission errors → PROVIDER_ERROR, retryable (ADR 0006), message not passed on', () => {
     for (const [status, type] of [
       [401, 'authentication_error'],
       [403, 'permission_error'],
     ] as const) {
       const e = parseError(status, body(type, 'invalid x-api-key sk-ant-abc'), {});
-      expect(e).toMatchObject({ code: 'PROVIDER_ERROR', status: 502, retryable: false });
+      expect(e).toMatchObject({ code: 'PROVIDER_ERROR', status: 502, retryable: true });
       expect(e.message).not.toContain('sk-ant');
     }
   });

@@ -1,4 +1,5 @@
 import { GatewayError } from '@gw/contracts';
+import { credentialsRejected } from '../shared/errors.js';
 import { retryAfterSeconds } from '../openai-compatible/errors.js';
 import type { UpstreamHeaders } from '../types.js';
 
@@ -8,8 +9,8 @@ import type { UpstreamHeaders } from '../types.js';
  * body has no type):
  * - invalid_request_error (400): INVALID_REQUEST with the upstream message; a prompt longer than the context
  *   window is CONTEXT_WINDOW_EXCEEDED (retryable: another target may have a larger window).
- * - authentication_error (401), permission_error (403), billing_error (402): PROVIDER_ERROR 502, not retryable
- *   (the gateway's configuration is wrong; the message is not passed on, it may quote the key).
+ * - authentication_error (401), permission_error (403), billing_error (402): PROVIDER_ERROR 502, retryable (the
+ *   next target may hold a working key; ADR 0006); the message is not passed on, it may quote the key.
  * - not_found_error (404): the configured model does not exist there: PROVIDER_ERROR 502, retryable.
  * - request_too_large (413): PAYLOAD_TOO_LARGE.
  * - rate_limit_error (429): PROVIDER_RATE_LIMITED with retry-after.
@@ -60,7 +61,7 @@ export function parseError(status: number, body: string, headers: UpstreamHeader
     case 'authentication_error':
     case 'permission_error':
     case 'billing_error':
-      return new GatewayError('PROVIDER_ERROR', `the upstream provider rejected the gateway's credentials or account (${type})`, { status: 502, retryable: false });
+      return credentialsRejected(type);
     case 'not_found_error':
       return new GatewayError('PROVIDER_ERROR', `upstream: ${upstream}`, { status: 502, retryable: true });
     case 'request_too_large':

@@ -18,14 +18,14 @@ describe('gemini parseError', () => {
     });
   });
 
-  it('an invalid API key (400 with reason API_KEY_INVALID), 401, 403 → PROVIDER_ERROR, not retryable', () => {
+  it('an invalid API key (400 with reason API_KEY_INVALID), 401, 403 → PROVIDER_ERROR, retryable (ADR 0006: the next target may work)', () => {
     const keyInvalid = body(400, 'INVALID_ARGUMENT', 'API key not valid. Please pass a valid API key.', [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'API_KEY_INVALID' }]);
     for (const [status, b] of [
       [400, keyInvalid],
       [401, body(401, 'UNAUTHENTICATED')],
       [403, body(403, 'PERMISSION_DENIED')],
     ] as const) {
-      expect(parseError(status, b, {})).toMatchObject({ code: 'PROVIDER_ERROR', status: 502, retryable: false });
+      expect(parseError(status, b, {})).toMatchObject({ code: 'PROVIDER_ERROR', status: 502, retryable: true });
     }
   });
 

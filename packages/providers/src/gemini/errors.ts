@@ -1,4 +1,5 @@
 import { GatewayError } from '@gw/contracts';
+import { credentialsRejected } from '../shared/errors.js';
 import { retryAfterSeconds } from '../openai-compatible/errors.js';
 import type { UpstreamHeaders } from '../types.js';
 
@@ -9,7 +10,7 @@ import type { UpstreamHeaders } from '../types.js';
  *   CONTEXT_WINDOW_EXCEEDED. An invalid API key is also a 400 INVALID_ARGUMENT, with the ErrorInfo reason
  *   API_KEY_INVALID: that is the gateway's configuration, handled as UNAUTHENTICATED below.
  * - UNAUTHENTICATED (401), PERMISSION_DENIED (403), FAILED_PRECONDITION (400, e.g. region or billing):
- *   PROVIDER_ERROR 502, not retryable; the message is not passed on.
+ *   PROVIDER_ERROR 502, retryable (the next target may hold a working key; ADR 0006); the message is not passed on.
  * - NOT_FOUND (404): the configured model does not exist there: PROVIDER_ERROR 502, retryable.
  * - RESOURCE_EXHAUSTED (429): PROVIDER_RATE_LIMITED; the delay is the RetryInfo `retryDelay` ("34.4s") or the
  *   retry-after header, rounded up to whole seconds.
@@ -79,7 +80,7 @@ export function parseError(status: number, body: string, headers: UpstreamHeader
     case 'UNAUTHENTICATED':
     case 'PERMISSION_DENIED':
     case 'FAILED_PRECONDITION':
-      return new GatewayError('PROVIDER_ERROR', `the upstream provider rejected the gateway's credentials or account (${kind})`, { status: 502, retryable: false });
+      return credentialsRejected(kind);
     case 'NOT_FOUND':
       return new GatewayError('PROVIDER_ERROR', `upstream: ${upstream}`, { status: 502, retryable: true });
     case 'RESOURCE_EXHAUSTED': {

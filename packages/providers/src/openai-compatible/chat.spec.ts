@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { GatewayError, type ChatCompletionRequest } from '@gw/contracts';
+import { GatewayError, type ChatCompletionRequest, type ProviderType } from '@gw/contracts';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { adapterFor } from '../registry.js';
@@ -129,7 +129,7 @@ describe('registry', () => {
     expect(adapterFor('simulator').type).toBe('simulator');
     let err: unknown;
     try {
-      adapterFor('cohere');
+      adapterFor('no-such-type' as ProviderType);
     } catch (e) {
       err = e;
     }

@@ -1,4 +1,5 @@
 import { GatewayError } from '@gw/contracts';
+import { credentialsRejected } from '../shared/errors.js';
 import type { UpstreamHeaders } from '../types.js';
 
 /**
@@ -7,7 +8,7 @@ import type { UpstreamHeaders } from '../types.js';
  * Decisions (see packages/providers/README.md):
  * - 400/422: INVALID_REQUEST with the upstream message and param (the client can fix its request), except a
  *   context-length overflow, which is CONTEXT_WINDOW_EXCEEDED (retryable: another target may have a larger window).
- * - 401/403: PROVIDER_ERROR, HTTP 502, retryable. The gateway's credentials for this provider are wrong; the
+ * - 401/402/403: PROVIDER_ERROR, HTTP 502, retryable (ADR 0006: one rule for every provider). The gateway's credentials for this provider are wrong; the
  *   client cannot fix that, and the next target (often another provider) may answer. The upstream message is
  *   not passed on: OpenAI echoes part of the key in it.
  * - 404: the configured upstream model does not exist there: PROVIDER_ERROR (502), retryable.
@@ -67,8 +68,7 @@ export function parseError(status: number, body: string, headers: UpstreamHeader
   if (isContextOverflow(e)) return new GatewayError('CONTEXT_WINDOW_EXCEEDED', upstream, { param: e.param ?? 'messages' });
   if (status === 400 || status === 422) return new GatewayError('INVALID_REQUEST', upstream, { param: e.param });
   if (status === 413) return new GatewayError('PAYLOAD_TOO_LARGE', upstream);
-  if (status === 401 || status === 403)
-    return new GatewayError('PROVIDER_ERROR', `the upstream provider rejected the gateway's credentials (${status})`, { status: 502, retryable: true });
+  if (status === 401 || status === 402 || status === 403) return credentialsRejected(status);
   if (status === 404) return new GatewayError('PROVIDER_ERROR', `upstream: ${upstream}`, { status: 502, retryable: true });
   if (status === 429) {
     const after = retryAfterSeconds(headers);

@@ -1,6 +1,6 @@
 import { GatewayError, type ChatCompletionChunk, type Usage } from '@gw/contracts';
 import type { ChatContext, StreamDecoder, StreamEvent, StreamTranslator } from '../types.js';
-import { parseError } from './errors.js';
+import { parseError as openAiParseError } from './errors.js';
 
 /**
  * Server-sent events, per the WHATWG rules: lines end in LF, CRLF or CR (a CR at the end of one push may be the
@@ -87,7 +87,15 @@ export class OpenAiStreamTranslator implements StreamTranslator {
   private lastUsage: Usage | null = null;
   private finished = false;
 
-  constructor(readonly ctx: ChatContext) {}
+  /**
+   * `fix` normalises each parsed chunk in place (a provider whose chunks differ a little from OpenAI's);
+   * `parseError` reads an error event in the provider's own error shape.
+   */
+  constructor(
+    readonly ctx: ChatContext,
+    private readonly fix: ((chunk: Record<string, unknown>) => void) | null = null,
+    private readonly parseError: typeof openAiParseError = openAiParseError,
+  ) {}
 
   push(event: StreamEvent): ChatCompletionChunk[] {
     const data = event.data;
@@ -103,8 +111,9 @@ export class OpenAiStreamTranslator implements StreamTranslator {
     }
     if (!parsed || typeof parsed !== 'object') throw new GatewayError('PROVIDER_ERROR', 'the upstream stream sent an event that is not an object');
     const chunk = parsed as RawChunk;
-    if (event.event === 'error' || (chunk.error !== undefined && chunk.choices === undefined)) throw parseError(200, data, {});
+    if (event.event === 'error' || (chunk.error !== undefined && chunk.choices === undefined)) throw this.parseError(200, data, {});
     if (!Array.isArray(chunk.choices)) throw new GatewayError('PROVIDER_ERROR', 'the upstream stream sent a chunk without choices');
+    if (this.fix) this.fix(parsed as Record<string, unknown>);
     if (chunk.usage) this.lastUsage = chunk.usage;
     return [parsed as ChatCompletionChunk];
   }

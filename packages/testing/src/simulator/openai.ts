@@ -114,7 +114,8 @@ function streamEvents(body: ChatBody, choice: Choice, n: number): Answer {
   return { kind: 'stream', contentType: SSE, events };
 }
 
-function chat(raw: unknown, gen: Generation): Answer {
+/** POST /v1/chat/completions (exported: the OpenAI-flavoured formats — azure, mistral, deepseek — answer with it). */
+export function chat(raw: unknown, gen: Generation): Answer {
   const checked = validateChat(raw);
   if ('error' in checked) return checked.error;
   const body = checked.body;
@@ -139,7 +140,7 @@ function base64Floats(v: number[]): string {
   return Buffer.from(new Float32Array(v).buffer).toString('base64');
 }
 
-function embeddings(raw: unknown): Answer {
+export function embeddings(raw: unknown): Answer {
   const body = (raw ?? {}) as EmbeddingsBody;
   if (typeof body.model !== 'string' || !body.model) return openaiError(400, 'you must provide a model parameter', 'invalid_request_error');
   const texts = inputTexts(body.input);

@@ -3,8 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { FaultStore, parseFault, parseRules } from './faults.js';
 import { anthropicFormat } from './anthropic.js';
 import { bedrockFormat } from './bedrock.js';
+import { azureFormat } from './azure.js';
+import { cohereFormat } from './cohere.js';
+import { deepseekFormat } from './deepseek.js';
 import type { Answer, Generation, Route, RouteRequest, WireFormat } from './format.js';
 import { geminiFormat } from './gemini.js';
+import { mistralFormat } from './mistral.js';
 import { openaiFormat } from './openai.js';
 import { StatsCollector } from './stats.js';
 import type { Fault, Simulator, SimulatorOptions } from './types.js';
@@ -15,7 +19,7 @@ import type { Fault, Simulator, SimulatorOptions } from './types.js';
  * faults are applied to any answer by the code below, whatever the format.
  */
 
-const FORMATS: WireFormat[] = [openaiFormat, anthropicFormat, geminiFormat, bedrockFormat];
+const FORMATS: WireFormat[] = [openaiFormat, anthropicFormat, geminiFormat, azureFormat, mistralFormat, deepseekFormat, cohereFormat, bedrockFormat];
 const FAULT_HEADER = 'x-sim-fault';
 const JSON_TYPE = 'application/json';
 

@@ -15,7 +15,7 @@ export type StackService = (typeof SERVICES)[number];
 export type StackOptions = {
   /** YAML of the gateway config; `${SIMULATOR_URL}` points at this stack's simulator (OpenAI-style base, /v1). */
   configYaml?: string;
-  /** extra env for every service */
+  /** extra env for every service; `${SIMULATOR_URL}` / `${SIMULATOR_ROOT_URL}` in a value become this stack's simulator URLs */
   env?: Record<string, string>;
   /** services to leave out */
   without?: StackService[];
@@ -89,8 +89,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       /** the simulator's host root, for providers whose base URL is the host (anthropic, gemini) */
       SIMULATOR_ROOT_URL: simulator.url,
       LOG_LEVEL: echo ? 'log' : 'warn',
-      ...opts.env,
     };
+    for (const [k, v] of Object.entries(opts.env ?? {})) env[k] = v.replaceAll('${SIMULATOR_URL}', `${simulator.url}/v1`).replaceAll('${SIMULATOR_ROOT_URL}', simulator.url);
     if (opts.configYaml) {
       const file = path.join(dir, 'gateway.yaml');
       writeFileSync(file, opts.configYaml);
