@@ -8,6 +8,7 @@ import { AuthService } from './auth/auth.service.js';
 import { KeysRepository } from './auth/keys.repository.js';
 import { ChatHttp } from './chat/chat.http.js';
 import { ChatService } from './chat/chat.service.js';
+import { Relay } from './chat/relay.js';
 import { UsagePublisher } from './chat/usage.publisher.js';
 import { ModelsHttp } from './models/models.http.js';
 import { HealthHttp } from './health/health.http.js';
@@ -32,6 +33,7 @@ export class AppModule {
         KeysRepository,
         AuthService,
         UsagePublisher,
+        Relay,
         ChatService,
         AdminRepository,
         AdminService,
