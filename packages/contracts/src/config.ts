@@ -59,10 +59,16 @@ export const CacheConfig = z.strictObject({
   ttlSeconds: z.number().int().positive().default(3600),
 });
 
+/** A request parameter the target cannot carry: dropped, or refused with a 400. */
+export const TranslateMode = z.enum(['drop', 'reject']);
+export type TranslateMode = z.infer<typeof TranslateMode>;
+
 export const GatewayConfig = z.strictObject({
   providers: z.array(ProviderConfig).default([]),
   models: z.array(ModelConfig).default([]),
   moderation: ModerationConfig.default({ cardNumbers: 'redact' }),
   cache: CacheConfig.default({ enabled: true, ttlSeconds: 3600 }),
+  /** parameters without an equivalent on the way (e.g. Anthropic `top_k` on /v1/messages): drop or refuse */
+  unsupportedParams: TranslateMode.default('drop'),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;

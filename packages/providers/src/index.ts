@@ -15,3 +15,4 @@ export {
   upstreamHeaders,
   type CompatibleOptions,
 } from './openai-compatible/index.js';
+export * as anthropicIngress from './anthropic-ingress/index.js';
