@@ -5,10 +5,16 @@ import { dataEvent, DONE_EVENT } from './sse.js';
 import type { StreamEncoder, WireFormat } from './wire-format.js';
 
 /** Throws the first zod issue as a 400 in the gateway's form: `param: message`, with `param` set. */
-export function invalidRequest(issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>): GatewayError {
+export function invalidRequest(
+  issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }>,
+): GatewayError {
   const issue = issues[0];
   const param = issue ? paramPath(issue.path) : null;
-  return new GatewayError('INVALID_REQUEST', issue ? `${param ? `${param}: ` : ''}${issue.message}` : 'invalid request', { param });
+  return new GatewayError(
+    'INVALID_REQUEST',
+    issue ? `${param ? `${param}: ` : ''}${issue.message}` : 'invalid request',
+    { param },
+  );
 }
 
 const openAIStream: StreamEncoder = {

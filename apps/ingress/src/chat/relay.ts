@@ -1,6 +1,14 @@
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable } from '@nestjs/common';
-import { contracts, GatewayError, HEADERS, ResultMeta, type RequestMeta, type StreamContract, type UsageEventInput } from '@gw/contracts';
+import {
+  contracts,
+  GatewayError,
+  HEADERS,
+  ResultMeta,
+  type RequestMeta,
+  type StreamContract,
+  type UsageEventInput,
+} from '@gw/contracts';
 import { errorFromFrame, HotClient, type Frame, type FrameStream } from '@gw/transport';
 import type { FastifyReply } from 'fastify';
 import type { IngressEnv } from '../config/env.js';
@@ -61,7 +69,12 @@ export class Relay {
 
   /* ---------------- the hot path ---------------- */
 
-  route(ctx: Accepted, contract: Pick<StreamContract, 'subject' | 'service'>, data: Uint8Array, traceparent: string | string[] | undefined): FrameStream {
+  route(
+    ctx: Accepted,
+    contract: Pick<StreamContract, 'subject' | 'service'>,
+    data: Uint8Array,
+    traceparent: string | string[] | undefined,
+  ): FrameStream {
     const deadlineAt = ctx.receivedAt + this.env.REQUEST_TIMEOUT_MS;
     const meta: RequestMeta = {
       requestId: ctx.requestId,
@@ -104,13 +117,22 @@ export class Relay {
       // nobody answered in time: the router (or the executor behind it) is not there → 503, and the request is cancelled
       if (e.code === 'DEADLINE_EXCEEDED') {
         this.cancel(ctx, frames, 'deadline');
-        throw new GatewayError('SERVICE_UNAVAILABLE', `no answer within ${this.env.REQUEST_TIMEOUT_MS} ms: the gateway is not available`);
+        throw new GatewayError(
+          'SERVICE_UNAVAILABLE',
+          `no answer within ${this.env.REQUEST_TIMEOUT_MS} ms: the gateway is not available`,
+        );
       }
       throw e;
     }
   }
 
-  async relayResponse(ctx: Accepted, reply: FastifyReply, frames: FrameStream, storeKey: string | null, format: ReplyFormat): Promise<void> {
+  async relayResponse(
+    ctx: Accepted,
+    reply: FastifyReply,
+    frames: FrameStream,
+    storeKey: string | null,
+    format: ReplyFormat,
+  ): Promise<void> {
     const frame = await this.firstOrFail(ctx, frames);
     if (!frame) return;
     ctx.frames = null; // answered: a close from here on cancels nothing
@@ -123,7 +145,12 @@ export class Relay {
     if (storeKey) {
       this.hot.emit(
         contracts.cacheStore,
-        { namespace: ctx.identity.teamId, key: storeKey, value: data.toString('utf8'), ttlSeconds: this.settings.cache.ttlSeconds },
+        {
+          namespace: ctx.identity.teamId,
+          key: storeKey,
+          value: data.toString('utf8'),
+          ttlSeconds: this.settings.cache.ttlSeconds,
+        },
         ctx.requestId,
       );
     }
@@ -137,7 +164,12 @@ export class Relay {
       .send(asBody(format.response(data)));
   }
 
-  async relayStream(ctx: Accepted, reply: FastifyReply, frames: FrameStream, format: ReplyFormat): Promise<void> {
+  async relayStream(
+    ctx: Accepted,
+    reply: FastifyReply,
+    frames: FrameStream,
+    format: ReplyFormat,
+  ): Promise<void> {
     const frame = await this.firstOrFail(ctx, frames);
     if (!frame) return;
     if (frame.type !== 'start') {
@@ -251,7 +283,8 @@ export class Relay {
   sendError(reply: FastifyReply, err: GatewayError, format: ReplyFormat): void {
     const { status, body } = format.error(err);
     if (reply.sent || reply.raw.headersSent) return;
-    if (err.retryAfterSeconds !== undefined) void reply.header('retry-after', String(Math.ceil(err.retryAfterSeconds)));
+    if (err.retryAfterSeconds !== undefined)
+      void reply.header('retry-after', String(Math.ceil(err.retryAfterSeconds)));
     void reply.code(status).header('content-type', 'application/json').send(JSON.stringify(body));
   }
 
@@ -261,7 +294,10 @@ export class Relay {
     this.usage.publish(this.usageEvent(ctx, { status, errorCode, model: null }));
   }
 
-  private usageEvent(ctx: Accepted, r: { status: 'ok' | 'error' | 'cancelled'; errorCode: string | null; model: string | null }): UsageEventInput {
+  private usageEvent(
+    ctx: Accepted,
+    r: { status: 'ok' | 'error' | 'cancelled'; errorCode: string | null; model: string | null },
+  ): UsageEventInput {
     return {
       requestId: ctx.requestId,
       occurredAt: Date.now(),
