@@ -6,6 +6,8 @@ import { rawEnv, type ExecutorEnv } from './config/env.js';
 import { EXECUTOR_ENV } from './config/tokens.js';
 import { ChatExecutor } from './chat/chat.executor.js';
 import { ChatRpc } from './chat/chat.rpc.js';
+import { EmbeddingsExecutor } from './embeddings/embeddings.executor.js';
+import { EmbeddingsRpc } from './embeddings/embeddings.rpc.js';
 import { PingController } from './health/ping.controller.js';
 import { ProviderDirectory } from './providers/provider-directory.js';
 import { UpstreamClient } from './upstream/upstream.client.js';
@@ -42,6 +44,12 @@ export class AppModule {
           inject: [ProviderDirectory, UpstreamClient, UsageRecorder],
         },
         ChatRpc,
+        {
+          provide: EmbeddingsExecutor,
+          useFactory: (d: ProviderDirectory, u: UpstreamClient, r: UsageRecorder) => new EmbeddingsExecutor(d, u, r),
+          inject: [ProviderDirectory, UpstreamClient, UsageRecorder],
+        },
+        EmbeddingsRpc,
       ],
     };
   }

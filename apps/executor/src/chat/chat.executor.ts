@@ -330,7 +330,7 @@ function resultMeta(run: Run, target: PlanTarget): ResultMeta {
   return { providerId: target.providerId, model: run.upstreamModel ?? target.model, attempts: run.attempts };
 }
 
-function parseHeader<T>(raw: string | undefined, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T | null {
+export function parseHeader<T>(raw: string | undefined, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T | null {
   if (!raw) return null;
   let v: unknown;
   try {
@@ -360,7 +360,7 @@ function parseBody(data: Uint8Array): ChatCompletionRequest {
   return parsed.data;
 }
 
-async function readText(res: UpstreamResponse): Promise<string> {
+export async function readText(res: UpstreamResponse): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const piece of res.body) {
@@ -372,7 +372,7 @@ async function readText(res: UpstreamResponse): Promise<string> {
 }
 
 /** An error of an attempt, with our own aborts named for what they were. */
-function mapAbort(err: unknown, why: AbortWhy | null, target: PlanTarget, started: boolean): GatewayError {
+export function mapAbort(err: unknown, why: AbortWhy | null, target: PlanTarget, started: boolean): GatewayError {
   switch (why) {
     case 'cancel':
       return new GatewayError('CANCELLED', 'the client went away');
