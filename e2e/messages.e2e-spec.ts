@@ -80,7 +80,8 @@ describe.each(['via-openai', 'via-anthropic', 'via-gemini'])('%s through the Ant
     const requestId = response.headers.get('x-request-id');
     expect(requestId).toBeTruthy();
     expect(response.headers.get('x-gateway-provider')).toBe(`sim-${model.slice(4)}`);
-    expect(response.headers.get('x-gateway-cache')).toBe('miss');
+    // a sampled request: a miss, or bypass where only reproducible requests are cached
+    expect(['miss', 'bypass']).toContain(response.headers.get('x-gateway-cache'));
     expect(Number(response.headers.get('x-gateway-overhead-ms'))).toBeGreaterThanOrEqual(0);
     const native = stack.simulator.stats().lastRequests.at(-1)!;
     expect(native.path.startsWith(NATIVE_PATH[model]!)).toBe(true);

@@ -190,6 +190,7 @@ describe('POST /v1/messages', () => {
     const body = {
       model: 'echo',
       max_tokens: 50,
+      temperature: 0,
       system: 'Be brief.',
       messages: [{ role: 'user', content: 'hi there' }],
       metadata: { user_id: 'alice' },
@@ -221,6 +222,7 @@ describe('POST /v1/messages', () => {
     expect(sent).toEqual({
       model: 'echo',
       max_tokens: 50,
+      temperature: 0,
       user: 'alice',
       messages: [
         { role: 'system', content: 'Be brief.' },
