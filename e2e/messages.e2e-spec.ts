@@ -65,7 +65,6 @@ describe.each(['via-openai', 'via-anthropic', 'via-gemini'])('%s through the Ant
         model,
         max_tokens: 64,
         system: 'You are terse.',
-        temperature: 0.5,
         messages: [{ role: 'user', content: `Say hello ${rand()}` }],
       })
       .withResponse();

@@ -42,6 +42,19 @@ export const AnthropicToolResultBlock = z.looseObject({
   is_error: z.boolean().optional(),
   cache_control: CacheControl,
 });
+export const AnthropicDocumentBlock = z.looseObject({
+  type: z.literal('document'),
+  source: z.discriminatedUnion('type', [
+    z.object({
+      type: z.literal('base64'),
+      media_type: z.literal('application/pdf'),
+      data: z.string().min(1),
+    }),
+    z.object({ type: z.literal('url'), url: z.string().min(1) }),
+    z.object({ type: z.literal('text'), media_type: z.literal('text/plain'), data: z.string() }),
+  ]),
+  cache_control: CacheControl,
+});
 export const AnthropicThinkingBlock = z.looseObject({
   type: z.literal('thinking'),
   thinking: z.string(),
@@ -55,6 +68,7 @@ export const AnthropicRedactedThinkingBlock = z.looseObject({
 export const AnthropicInputBlock = z.discriminatedUnion('type', [
   AnthropicTextBlock,
   AnthropicImageBlock,
+  AnthropicDocumentBlock,
   AnthropicToolUseBlock,
   AnthropicToolResultBlock,
   AnthropicThinkingBlock,
@@ -90,9 +104,20 @@ export const AnthropicThinkingConfig = z.discriminatedUnion('type', [
   z.object({
     type: z.literal('enabled'),
     budget_tokens: z.number().int().min(1024, 'thinking.budget_tokens must be at least 1024'),
+    display: z.enum(['summarized', 'omitted']).nullable().optional(),
   }),
   z.object({ type: z.literal('disabled') }),
+  z.object({ type: z.literal('adaptive'), display: z.enum(['summarized', 'omitted']).nullable().optional() }),
+  z.object({ type: z.literal('between_tools') }).loose(),
 ]);
+
+export const AnthropicOutputConfig = z.object({
+  effort: z.enum(['low', 'medium', 'high', 'xhigh', 'max']).nullable().optional(),
+  format: z
+    .object({ type: z.literal('json_schema'), schema: z.record(z.string(), z.unknown()) })
+    .nullable()
+    .optional(),
+});
 
 /** POST /v1/messages body. Unknown top-level fields are refused (the real API answers 400 "Extra inputs are not permitted"). */
 export const AnthropicMessagesRequest = z.strictObject({
@@ -109,7 +134,16 @@ export const AnthropicMessagesRequest = z.strictObject({
   tool_choice: AnthropicToolChoice.optional(),
   metadata: z.object({ user_id: z.string().max(256).nullable().optional() }).optional(),
   thinking: AnthropicThinkingConfig.optional(),
+  output_config: AnthropicOutputConfig.optional(),
   service_tier: z.enum(['auto', 'standard_only']).optional(),
+  // accepted and not carried (hints and Anthropic-only placement): see docs/adr/0008
+  cache_control: CacheControl,
+  container: z.unknown().optional(),
+  diagnostics: z.unknown().optional(),
+  inference_geo: z.string().nullable().optional(),
+  speed: z.enum(['standard', 'fast']).nullable().optional(),
+  user_profile_id: z.string().optional(),
+  workspace_id: z.string().optional(),
 });
 export type AnthropicMessagesRequest = z.infer<typeof AnthropicMessagesRequest>;
 

@@ -218,6 +218,69 @@ describe('Anthropic request → internal request', () => {
     ).toBe(400);
   });
 
+  it('maps adaptive thinking and output_config (effort, json_schema format), and drops hints', () => {
+    const base = { model: 'm', max_tokens: 4000, messages: [{ role: 'user', content: 'x' }] };
+    expect(translate({ ...base, thinking: { type: 'adaptive' } })['reasoning_effort']).toBe('medium');
+    expect(
+      translate({ ...base, thinking: { type: 'adaptive' }, output_config: { effort: 'max' } })[
+        'reasoning_effort'
+      ],
+    ).toBe('high');
+    expect(translate({ ...base, output_config: { effort: 'low' } })['reasoning_effort']).toBe('low');
+    expect(
+      translate({ ...base, thinking: { type: 'disabled' }, output_config: { effort: 'low' } })[
+        'reasoning_effort'
+      ],
+    ).toBeUndefined();
+    const schema = { type: 'object', properties: { a: { type: 'string' } } };
+    expect(
+      translate({ ...base, output_config: { format: { type: 'json_schema', schema } } }).response_format,
+    ).toEqual({ type: 'json_schema', json_schema: { name: 'response', schema } });
+    const hinted = translate({
+      ...base,
+      cache_control: { type: 'ephemeral' },
+      speed: 'fast',
+      inference_geo: 'us',
+      service_tier: 'auto',
+    });
+    expect(Object.keys(hinted).sort()).toEqual(['max_tokens', 'messages', 'model']);
+  });
+
+  it('maps documents: base64 PDF to a file part, plain text to text, and refuses URLs', () => {
+    const doc = (source: unknown) => ({
+      model: 'm',
+      max_tokens: 5,
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'document', source },
+            { type: 'text', text: 'sum up' },
+          ],
+        },
+      ],
+    });
+    expect(
+      translate(doc({ type: 'base64', media_type: 'application/pdf', data: 'JVBER' })).messages[0],
+    ).toEqual({
+      role: 'user',
+      content: [
+        { type: 'file', file: { file_data: 'data:application/pdf;base64,JVBER' } },
+        { type: 'text', text: 'sum up' },
+      ],
+    });
+    expect(translate(doc({ type: 'text', media_type: 'text/plain', data: 'hello' })).messages[0]).toEqual({
+      role: 'user',
+      content: [
+        { type: 'text', text: 'hello' },
+        { type: 'text', text: 'sum up' },
+      ],
+    });
+    expect(error(() => translate(doc({ type: 'url', url: 'https://x/a.pdf' }))).param).toBe(
+      'messages.0.content.0',
+    );
+  });
+
   it('drops top_k, or refuses it per the switch', () => {
     const body = { model: 'm', max_tokens: 5, top_k: 40, messages: [{ role: 'user', content: 'x' }] };
     expect(translate(body)['top_k']).toBeUndefined();

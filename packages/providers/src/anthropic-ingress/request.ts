@@ -24,10 +24,12 @@ import type { TranslateOptions } from '../types.js';
  *   earlier turns' thinking from the context).
  * - images: base64 → a data URL, url → the URL; `cache_control` is dropped (caching hints).
  * - tool_choice auto/any/tool/none → auto/required/named/none; `disable_parallel_tool_use` → parallel_tool_calls false.
- * - `thinking: {type: enabled, budget_tokens}` → `reasoning_effort` low (< 4096) / medium (< 16384) / high.
+ * - thinking (`enabled` with a budget, `adaptive`, `output_config.effort`) → `reasoning_effort` (reasoningEffort).
+ * - `output_config.format` (json_schema) → `response_format` json_schema.
+ * - documents: base64 PDF → a `file` part (data URL), plain text → a text part; by URL → 400.
  * - `metadata.user_id` → `user`; `stop_sequences` → `stop` (at most 4, OpenAI's limit).
  * - `top_k` has no OpenAI equivalent: dropped, or refused with a 400 when `unsupportedParams` is `reject`;
- *   `service_tier` is dropped.
+ *   `service_tier`, `speed`, `inference_geo`, `container`, top-level `cache_control` and the like are dropped.
  * - A stream asks for usage (`stream_options.include_usage`): Anthropic's message_delta carries the token counts.
  */
 export function fromAnthropicRequest(
@@ -101,15 +103,11 @@ export function fromAnthropicRequest(
         param: 'tool_choice',
       });
   }
-  if (req.thinking?.type === 'enabled') {
-    const budget = req.thinking.budget_tokens;
-    if (budget >= req.max_tokens) {
-      throw new GatewayError('INVALID_REQUEST', 'thinking.budget_tokens: must be less than max_tokens', {
-        param: 'thinking.budget_tokens',
-      });
-    }
-    out['reasoning_effort'] = budget < 4096 ? 'low' : budget < 16384 ? 'medium' : 'high';
-  }
+  const effort = reasoningEffort(req);
+  if (effort) out['reasoning_effort'] = effort;
+  const format = req.output_config?.format;
+  if (format)
+    out.response_format = { type: 'json_schema', json_schema: { name: 'response', schema: format.schema } };
 
   // the translation is checked against the internal schema, so a request the path cannot carry is a 400 here
   const checked = ChatCompletionRequest.safeParse(out);
@@ -121,6 +119,43 @@ export function fromAnthropicRequest(
     );
   }
   return checked.data;
+}
+
+/**
+ * The thinking the client asked for, as OpenAI's `reasoning_effort`: `output_config.effort` when given (xhigh and
+ * max are `high`), else from an `enabled` budget (low < 4096 ≤ medium < 16384 ≤ high), else `medium` for adaptive
+ * thinking; none when thinking is disabled or not asked for.
+ */
+function reasoningEffort(req: AnthropicMessagesRequest): 'low' | 'medium' | 'high' | null {
+  const t = req.thinking;
+  if (t?.type === 'disabled') return null;
+  if (t?.type === 'enabled' && t.budget_tokens >= req.max_tokens) {
+    throw new GatewayError('INVALID_REQUEST', 'thinking.budget_tokens: must be less than max_tokens', {
+      param: 'thinking.budget_tokens',
+    });
+  }
+  const e = req.output_config?.effort;
+  if (e) return e === 'low' || e === 'medium' ? e : 'high';
+  if (!t) return null;
+  if (t.type === 'enabled')
+    return t.budget_tokens < 4096 ? 'low' : t.budget_tokens < 16384 ? 'medium' : 'high';
+  return 'medium';
+}
+
+function documentPart(block: Extract<AnthropicInputBlock, { type: 'document' }>, at: string): ContentPart {
+  const s = block.source;
+  switch (s.type) {
+    case 'base64':
+      return { type: 'file', file: { file_data: `data:${s.media_type};base64,${s.data}` } };
+    case 'text':
+      return { type: 'text', text: s.data };
+    case 'url':
+      throw new GatewayError(
+        'INVALID_REQUEST',
+        `${at}: documents by URL are not supported by this gateway (send them as base64)`,
+        { param: at },
+      );
+  }
 }
 
 function imagePart(block: Extract<AnthropicInputBlock, { type: 'image' }>): ContentPart {
@@ -150,6 +185,9 @@ function userMessages(m: AnthropicInputMessage, i: number): ChatMessage[] {
         break;
       case 'image':
         parts.push(imagePart(b));
+        break;
+      case 'document':
+        parts.push(documentPart(b, at));
         break;
       case 'tool_result':
         tools.push({ role: 'tool', tool_call_id: b.tool_use_id, content: toolResultContent(b) });
@@ -205,6 +243,7 @@ function assistantMessage(m: AnthropicInputMessage, i: number): ChatMessage {
       case 'redacted_thinking':
         break; // signed or encrypted for Anthropic alone, and stripped from earlier turns by Anthropic itself
       case 'image':
+      case 'document':
       case 'tool_result':
         throw notHere(b, 'assistant', `messages.${i}.content.${j}`);
     }
