@@ -13,6 +13,7 @@ import {
   type UsageEvent,
 } from '@gw/contracts';
 import type { ChatContext } from '@gw/providers';
+import type { z } from 'zod';
 import type { FrameWriter, StreamRequest } from '@gw/transport';
 import type { ProviderDirectory, ResolvedTarget } from '../providers/provider-directory.js';
 import type { UpstreamClient, UpstreamResponse } from '../upstream/upstream.client.js';
@@ -104,7 +105,7 @@ export class ChatExecutor {
     try {
       const plan = parseHeader(h?.get(HEADERS.plan), Plan);
       if (!plan) throw new GatewayError('INTERNAL', 'executor: missing or malformed gw-plan header');
-      const body = parseBody(req.data);
+      const body = parseBody(req.data, ChatCompletionRequest);
       run.body = body;
       for (let i = 0; i < plan.targets.length; i++) {
         const target = plan.targets[i]!;
@@ -342,15 +343,15 @@ export function parseHeader<T>(raw: string | undefined, schema: { safeParse(v: u
   return parsed.success ? parsed.data : null;
 }
 
-/** The request body, parsed once. The ingress validated it; a bad one here is still a clean 400. */
-function parseBody(data: Uint8Array): ChatCompletionRequest {
+/** The request body, parsed once against its schema. The ingress validated it; a bad one here is still a clean 400. */
+export function parseBody<T>(data: Uint8Array, schema: z.ZodType<T>): T {
   let raw: unknown;
   try {
     raw = JSON.parse(decoder.decode(data));
   } catch {
     throw new GatewayError('INVALID_REQUEST', 'the request body is not JSON');
   }
-  const parsed = ChatCompletionRequest.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new GatewayError('INVALID_REQUEST', issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid request', {

@@ -12,7 +12,7 @@ import {
 } from '@gw/contracts';
 import type { ChatContext, EmbeddingsAdapter, EmbeddingsResponse } from '@gw/providers';
 import type { FrameWriter, StreamRequest } from '@gw/transport';
-import { mapAbort, parseHeader, readText } from '../chat/chat.executor.js';
+import { mapAbort, parseBody, parseHeader, readText } from '../chat/chat.executor.js';
 import { estimateTokens } from '../chat/usage-estimate.js';
 import type { ProviderDirectory, ResolvedTarget } from '../providers/provider-directory.js';
 import type { UpstreamClient } from '../upstream/upstream.client.js';
@@ -36,8 +36,6 @@ type Run = {
   inputTokens: number;
   estimated: boolean;
 };
-
-const decoder = new TextDecoder();
 
 /**
  * executor.rpc.embeddings.v1: the plan's targets in order, skipping those whose provider has no embeddings adapter;
@@ -73,7 +71,7 @@ export class EmbeddingsExecutor {
     try {
       const plan = parseHeader(req.headers?.get(HEADERS.plan), Plan);
       if (!plan) throw new GatewayError('INTERNAL', 'executor: missing or malformed gw-plan header');
-      const body = parseBody(req.data);
+      const body = parseBody(req.data, EmbeddingsCreateRequest);
       run.body = body;
       let tried = 0;
       for (const target of plan.targets) {
@@ -241,26 +239,6 @@ function decodeFloats(b64: string): number[] {
   const out = new Array<number>(Math.floor(buf.length / 4));
   for (let i = 0; i < out.length; i++) out[i] = buf.readFloatLE(i * 4);
   return out;
-}
-
-function parseBody(data: Uint8Array): EmbeddingsCreateRequest {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(decoder.decode(data));
-  } catch {
-    throw new GatewayError('INVALID_REQUEST', 'the request body is not JSON');
-  }
-  const parsed = EmbeddingsCreateRequest.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const param = issue?.path.join('.') || null;
-    throw new GatewayError(
-      'INVALID_REQUEST',
-      issue ? `${param ?? 'body'}: ${issue.message}` : 'invalid request',
-      { param },
-    );
-  }
-  return parsed.data;
 }
 
 function usageEvent(run: Run, failure: GatewayError | null, lastTarget: PlanTarget | null): UsageEvent {
