@@ -7,6 +7,8 @@ import { rawEnv, type ExecutorEnv } from './config/env.js';
 import { EXECUTOR_ENV } from './config/tokens.js';
 import { ChatExecutor } from './chat/chat.executor.js';
 import { ChatRpc } from './chat/chat.rpc.js';
+import { EmbeddingsExecutor } from './embeddings/embeddings.executor.js';
+import { EmbeddingsRpc } from './embeddings/embeddings.rpc.js';
 import { PingController } from './health/ping.controller.js';
 import { ImageFetcher } from './images/image-fetcher.js';
 import { ProviderDirectory } from './providers/provider-directory.js';
@@ -48,6 +50,12 @@ export class AppModule {
           inject: [ProviderDirectory, UpstreamClient, UsageRecorder, ImageFetcher],
         },
         ChatRpc,
+        {
+          provide: EmbeddingsExecutor,
+          useFactory: (d: ProviderDirectory, u: UpstreamClient, r: UsageRecorder) => new EmbeddingsExecutor(d, u, r),
+          inject: [ProviderDirectory, UpstreamClient, UsageRecorder],
+        },
+        EmbeddingsRpc,
       ],
     };
   }

@@ -8,7 +8,11 @@ import { AuthService } from './auth/auth.service.js';
 import { KeysRepository } from './auth/keys.repository.js';
 import { ChatHttp } from './chat/chat.http.js';
 import { ChatService } from './chat/chat.service.js';
+import { Relay } from './chat/relay.js';
 import { UsagePublisher } from './chat/usage.publisher.js';
+import { EmbeddingsHttp } from './embeddings/embeddings.http.js';
+import { EmbeddingsService } from './embeddings/embeddings.service.js';
+import { MessagesHttp } from './messages/messages.http.js';
 import { ModelsHttp } from './models/models.http.js';
 import { HealthHttp } from './health/health.http.js';
 import { MetricsService } from './metrics/metrics.service.js';
@@ -22,7 +26,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [NatsModule.forRoot({ service: 'ingress', url: env.NATS_URL })],
-      controllers: [ChatHttp, ModelsHttp, HealthHttp, AdminHttp],
+      controllers: [ChatHttp, MessagesHttp, EmbeddingsHttp, ModelsHttp, HealthHttp, AdminHttp],
       providers: [
         { provide: INGRESS_ENV, useValue: env },
         gatewayConfigProvider,
@@ -32,7 +36,9 @@ export class AppModule {
         KeysRepository,
         AuthService,
         UsagePublisher,
+        Relay,
         ChatService,
+        EmbeddingsService,
         AdminRepository,
         AdminService,
       ],

@@ -73,6 +73,9 @@ export const ImagesConfig = z.strictObject({
   timeoutMs: z.number().int().positive().default(10_000),
 });
 export type ImagesConfig = z.infer<typeof ImagesConfig>;
+/** A request parameter the target cannot carry: dropped, or refused with a 400. */
+export const TranslateMode = z.enum(['drop', 'reject']);
+export type TranslateMode = z.infer<typeof TranslateMode>;
 
 export const GatewayConfig = z.strictObject({
   providers: z.array(ProviderConfig).default([]),
@@ -80,5 +83,7 @@ export const GatewayConfig = z.strictObject({
   moderation: ModerationConfig.default({ cardNumbers: 'redact' }),
   cache: CacheConfig.default({ enabled: true, ttlSeconds: 3600 }),
   images: ImagesConfig.default({ allowPrivateHosts: false, maxBytes: 10 * 1024 * 1024, timeoutMs: 10_000 }),
+  /** parameters without an equivalent on the way (e.g. Anthropic `top_k` on /v1/messages): drop or refuse */
+  unsupportedParams: TranslateMode.default('drop'),
 });
 export type GatewayConfig = z.infer<typeof GatewayConfig>;

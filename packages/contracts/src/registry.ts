@@ -43,6 +43,19 @@ export const contracts = {
     subject: 'executor.rpc.chat.v1',
     service: 'executor',
   },
+  /** POST /v1/embeddings: same framing as chat (raw OpenAI embeddings body + meta headers in, one `response` or `error` frame out) */
+  routingEmbeddings: {
+    kind: 'stream',
+    transport: 'hot',
+    subject: 'routing.rpc.embeddings.v1',
+    service: 'router',
+  },
+  executorEmbeddings: {
+    kind: 'stream',
+    transport: 'hot',
+    subject: 'executor.rpc.embeddings.v1',
+    service: 'executor',
+  },
   executorCancel: {
     kind: 'event',
     transport: 'hot',

@@ -19,3 +19,4 @@ export { expandBaseUrl } from './shared/base-url.js';
 export { EventStreamDecoder, encodeEvent, encodeMessage } from './bedrock/eventstream.js';
 export { signV4, type AwsCredentials } from './bedrock/sigv4.js';
 export { catalogueProviders, PROVIDER_CATALOGUE, type CatalogueEntry, type CatalogueId, type CatalogueProvider } from './catalogue.js';
+export * as anthropicIngress from './anthropic-ingress/index.js';

@@ -13,6 +13,7 @@ import {
   type UsageEvent,
 } from '@gw/contracts';
 import type { ChatContext } from '@gw/providers';
+import type { z } from 'zod';
 import type { FrameWriter, StreamRequest } from '@gw/transport';
 import type { ImageFetcher } from '../images/image-fetcher.js';
 import type { ProviderDirectory, ResolvedTarget } from '../providers/provider-directory.js';
@@ -108,7 +109,7 @@ export class ChatExecutor {
     try {
       const plan = parseHeader(h?.get(HEADERS.plan), Plan);
       if (!plan) throw new GatewayError('INTERNAL', 'executor: missing or malformed gw-plan header');
-      const body = parseBody(req.data);
+      const body = parseBody(req.data, ChatCompletionRequest);
       run.body = body;
       for (let i = 0; i < plan.targets.length; i++) {
         const target = plan.targets[i]!;
@@ -335,7 +336,7 @@ function resultMeta(run: Run, target: PlanTarget): ResultMeta {
   return { providerId: target.providerId, model: run.upstreamModel ?? target.model, attempts: run.attempts };
 }
 
-function parseHeader<T>(raw: string | undefined, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T | null {
+export function parseHeader<T>(raw: string | undefined, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T | null {
   if (!raw) return null;
   let v: unknown;
   try {
@@ -347,15 +348,15 @@ function parseHeader<T>(raw: string | undefined, schema: { safeParse(v: unknown)
   return parsed.success ? parsed.data : null;
 }
 
-/** The request body, parsed once. The ingress validated it; a bad one here is still a clean 400. */
-function parseBody(data: Uint8Array): ChatCompletionRequest {
+/** The request body, parsed once against its schema. The ingress validated it; a bad one here is still a clean 400. */
+export function parseBody<T>(data: Uint8Array, schema: z.ZodType<T>): T {
   let raw: unknown;
   try {
     raw = JSON.parse(decoder.decode(data));
   } catch {
     throw new GatewayError('INVALID_REQUEST', 'the request body is not JSON');
   }
-  const parsed = ChatCompletionRequest.safeParse(raw);
+  const parsed = schema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new GatewayError('INVALID_REQUEST', issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid request', {
@@ -365,7 +366,7 @@ function parseBody(data: Uint8Array): ChatCompletionRequest {
   return parsed.data;
 }
 
-async function readText(res: UpstreamResponse): Promise<string> {
+export async function readText(res: UpstreamResponse): Promise<string> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const piece of res.body) {
@@ -377,7 +378,7 @@ async function readText(res: UpstreamResponse): Promise<string> {
 }
 
 /** An error of an attempt, with our own aborts named for what they were. */
-function mapAbort(err: unknown, why: AbortWhy | null, target: PlanTarget, started: boolean): GatewayError {
+export function mapAbort(err: unknown, why: AbortWhy | null, target: PlanTarget, started: boolean): GatewayError {
   switch (why) {
     case 'cancel':
       return new GatewayError('CANCELLED', 'the client went away');

@@ -11,12 +11,25 @@ export const SSE_HEADERS = {
   connection: 'keep-alive',
 } as const;
 
+/** `data: <bytes>\n\n`: one OpenAI SSE event around a chunk's JSON bytes (no parse, no re-stringify). */
+export function dataEvent(data: Uint8Array): Buffer {
+  return Buffer.concat([DATA, data, END], DATA.length + data.length + END.length);
+}
+
+/** `data: [DONE]\n\n` */
+export const DONE_EVENT: Buffer = DONE;
+
+/** `event: <name>\ndata: <json>\n\n`: a named event (the Anthropic stream format). */
+export function namedEvent(name: string, body: unknown): string {
+  return `event: ${name}\ndata: ${JSON.stringify(body)}\n\n`;
+}
+
 type Writable = Pick<ServerResponse, 'write' | 'end' | 'once' | 'writableEnded' | 'destroyed'>;
 
 /**
- * Server-sent events to the client, OpenAI style: `data: <chunk json>\n\n` per chunk, written at once (never
- * buffered), `data: [DONE]\n\n` at the end, `data: {"error":{...}}\n\n` when a stream fails after it started.
- * A chunk's bytes go out as they came from the executor (no parse, no re-stringify).
+ * Server-sent events to the client, written at once (never buffered), with back-pressure. The wire format's
+ * encoder decides the bytes (write/end); chunk/done/fail are the OpenAI style: `data: <chunk json>\n\n` per
+ * chunk, `data: [DONE]\n\n` at the end, `data: {"error":{...}}\n\n` when a stream fails after it started.
  */
 export class SseWriter {
   constructor(private readonly res: Writable) {}
@@ -25,23 +38,31 @@ export class SseWriter {
     return !this.res.writableEnded && !this.res.destroyed;
   }
 
-  /** Writes one event; resolves at once, or when the socket drained if the client reads slowly. */
-  chunk(data: Uint8Array): Promise<void> | undefined {
+  /** Writes encoded events as they are; resolves at once, or when the socket drained if the client reads slowly. */
+  write(events: Uint8Array | string): Promise<void> | undefined {
     if (!this.open) return undefined;
-    const ok = this.res.write(Buffer.concat([DATA, data, END], DATA.length + data.length + END.length));
-    return ok ? undefined : this.drain();
+    return this.res.write(events) ? undefined : this.drain();
   }
 
-  /** Ends the stream normally. */
+  /** Writes the last events and ends the stream. */
+  end(events: Uint8Array | string): void {
+    if (!this.open) return;
+    this.res.end(events);
+  }
+
+  /** Writes one OpenAI data event (a chunk's JSON bytes). */
+  chunk(data: Uint8Array): Promise<void> | undefined {
+    return this.write(dataEvent(data));
+  }
+
+  /** Ends the stream normally: `data: [DONE]`. */
   done(): void {
-    if (!this.open) return;
-    this.res.end(DONE);
+    this.end(DONE);
   }
 
-  /** Ends the stream with an error event (the status line was sent long ago). */
+  /** Ends the stream with an error data event (the status line was sent long ago). */
   fail(body: unknown): void {
-    if (!this.open) return;
-    this.res.end(`data: ${JSON.stringify(body)}\n\n`);
+    this.end(`data: ${JSON.stringify(body)}\n\n`);
   }
 
   private drain(): Promise<void> {

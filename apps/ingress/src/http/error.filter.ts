@@ -1,6 +1,7 @@
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import { GatewayError, type ErrorCode } from '@gw/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { anthropicError } from '../messages/anthropic-error.js';
 import { openAIError, toGatewayError } from './openai-error.js';
 
 const BY_STATUS: Record<number, ErrorCode> = {
@@ -30,7 +31,7 @@ export class OpenAIErrorFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       if (status === 413 || status === 415) {
-        this.send(reply, toGatewayError({ statusCode: status }, this.maxBodyBytes));
+        this.send(reply, req, toGatewayError({ statusCode: status }, this.maxBodyBytes));
         return;
       }
       const code = BY_STATUS[status] ?? (status >= 500 ? 'INTERNAL' : 'INVALID_REQUEST');
@@ -42,11 +43,12 @@ export class OpenAIErrorFilter implements ExceptionFilter {
         this.logger.error(`${req.method} ${req.url}: ${exception instanceof Error ? (exception.stack ?? exception.message) : String(exception)}`);
       }
     }
-    this.send(reply, err);
+    this.send(reply, req, err);
   }
 
-  private send(reply: FastifyReply, err: GatewayError): void {
-    const { status, body } = openAIError(err);
+  /** OpenAI's shape everywhere, except on /v1/messages (Anthropic's, also for body errors raised before the handler). */
+  private send(reply: FastifyReply, req: FastifyRequest, err: GatewayError): void {
+    const { status, body } = req.url.startsWith('/v1/messages') ? anthropicError(err) : openAIError(err);
     if (reply.sent || reply.raw.headersSent) {
       reply.raw.end();
       return;

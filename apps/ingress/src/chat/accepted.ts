@@ -1,0 +1,22 @@
+import type { FrameStream } from '@gw/transport';
+import type { Identity } from '../auth/identity.js';
+
+export type CacheStatus = 'hit' | 'miss' | 'bypass';
+
+/** An accepted request (authenticated and valid): from here on it is answered or failed, and billed once. */
+export type Accepted = {
+  requestId: string;
+  t0: number;
+  receivedAt: number;
+  identity: Identity;
+  model: string;
+  stream: boolean;
+  includeUsage: boolean;
+  endUser: string | null;
+  tags: Record<string, string>;
+  cacheStatus: CacheStatus;
+  /** the client closed the connection before the answer was complete */
+  gone: boolean;
+  /** the open call to the router while one is in flight */
+  frames: FrameStream | null;
+};
