@@ -15,6 +15,11 @@ import { MetricsService } from './metrics/metrics.service.js';
 import { AdminHttp } from './admin/admin.http.js';
 import { AdminRepository } from './admin/admin.repository.js';
 import { AdminService } from './admin/admin.service.js';
+import { budgetsProvider, RedisLifecycle, redisProvider } from './limits/budgets.provider.js';
+import { LimitsService } from './limits/limits.service.js';
+import { CredentialsHttp } from './credentials/credentials.http.js';
+import { CredentialsRepository } from './credentials/credentials.repository.js';
+import { CredentialsService } from './credentials/credentials.service.js';
 
 @Module({})
 export class AppModule {
@@ -22,7 +27,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [NatsModule.forRoot({ service: 'ingress', url: env.NATS_URL })],
-      controllers: [ChatHttp, ModelsHttp, HealthHttp, AdminHttp],
+      controllers: [ChatHttp, ModelsHttp, HealthHttp, AdminHttp, CredentialsHttp],
       providers: [
         { provide: INGRESS_ENV, useValue: env },
         gatewayConfigProvider,
@@ -31,10 +36,16 @@ export class AppModule {
         MetricsService,
         KeysRepository,
         AuthService,
+        redisProvider,
+        RedisLifecycle,
+        budgetsProvider,
+        LimitsService,
         UsagePublisher,
         ChatService,
         AdminRepository,
         AdminService,
+        CredentialsRepository,
+        CredentialsService,
       ],
     };
   }

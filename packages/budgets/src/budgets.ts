@@ -30,11 +30,25 @@ export type AdmitDenied = {
   remainingTokens: number | null;
 };
 export type AdmitResult =
-  | { ok: true; limitRequests: number | null; remainingRequests: number | null; limitTokens: number | null; remainingTokens: number | null }
+  | {
+      ok: true;
+      limitRequests: number | null;
+      remainingRequests: number | null;
+      limitTokens: number | null;
+      remainingTokens: number | null;
+    }
   | AdmitDenied;
 
 export type Settlement = { requestId: string; costNanoUsd: bigint; tokens: number };
-export type BudgetAlert = { budgetKey: string; scope: BudgetScopeKind; id: string; periodId: string; thresholdPct: number; spentNanoUsd: bigint; limitNanoUsd: bigint };
+export type BudgetAlert = {
+  budgetKey: string;
+  scope: BudgetScopeKind;
+  id: string;
+  periodId: string;
+  thresholdPct: number;
+  spentNanoUsd: bigint;
+  limitNanoUsd: bigint;
+};
 
 export type BudgetsOptions = {
   /** every key starts with `${prefix}:` */
@@ -45,10 +59,20 @@ export type BudgetsOptions = {
   recordTtlMs?: number;
 };
 
-const REASONS = { [ADMIT_STATUS.rpm]: 'rpm', [ADMIT_STATUS.tpm]: 'tpm', [ADMIT_STATUS.concurrency]: 'concurrency', [ADMIT_STATUS.budget]: 'budget' } as const;
+const REASONS = {
+  [ADMIT_STATUS.rpm]: 'rpm',
+  [ADMIT_STATUS.tpm]: 'tpm',
+  [ADMIT_STATUS.concurrency]: 'concurrency',
+  [ADMIT_STATUS.budget]: 'budget',
+} as const;
 
 type ScriptName = 'admit' | 'settle' | 'release' | 'read';
-const SCRIPTS: Record<ScriptName, string> = { admit: ADMIT_LUA, settle: SETTLE_LUA, release: RELEASE_LUA, read: READ_LUA };
+const SCRIPTS: Record<ScriptName, string> = {
+  admit: ADMIT_LUA,
+  settle: SETTLE_LUA,
+  release: RELEASE_LUA,
+  read: READ_LUA,
+};
 
 const nullable = (n: number): number | null => (n < 0 ? null : n);
 
@@ -73,7 +97,16 @@ export class Budgets {
     const p = this.opts.prefix;
     const minute = Math.floor(r.nowMs / 60_000);
     const keys: string[] = [this.recordKey(r.requestId)];
-    const args: Array<string | number> = [r.nowMs, r.requestId, this.holdTtlMs, this.recordTtlMs, r.amountNanoUsd.toString(), r.tokens, r.rates.length, r.budgets.length];
+    const args: Array<string | number> = [
+      r.nowMs,
+      r.requestId,
+      this.holdTtlMs,
+      this.recordTtlMs,
+      r.amountNanoUsd.toString(),
+      r.tokens,
+      r.rates.length,
+      r.budgets.length,
+    ];
     for (const s of r.rates) {
       keys.push(`${p}:rl:${s.name}:rpm`, `${p}:rl:${s.name}:tpm:${minute}`, `${p}:rl:${s.name}:conc`);
       args.push(s.rpm ?? 0, s.tpm ?? 0, s.concurrent ?? 0, 120_000);
@@ -84,12 +117,23 @@ export class Budgets {
       args.push(b.limitNanoUsd.toString(), ttlMs);
     }
     const out = (await this.run('admit', keys, args)) as number[];
-    const [status = 0, index = -1, retryAfterMs = 0, limReq = -1, remReq = -1, limTok = -1, remTok = -1] = out;
-    const limits = { limitRequests: nullable(limReq), remainingRequests: nullable(remReq), limitTokens: nullable(limTok), remainingTokens: nullable(remTok) };
+    const [status = 0, index = -1, retryAfterMs = 0, limReq = -1, remReq = -1, limTok = -1, remTok = -1] =
+      out;
+    const limits = {
+      limitRequests: nullable(limReq),
+      remainingRequests: nullable(remReq),
+      limitTokens: nullable(limTok),
+      remainingTokens: nullable(remTok),
+    };
     if (status === ADMIT_STATUS.ok) return { ok: true, ...limits };
     const reason = REASONS[status as keyof typeof REASONS];
     const budget = r.budgets[index];
-    const scope = reason === 'budget' ? (budget ? `${budget.scope}:${budget.id}` : 'budget') : (r.rates[index]?.name ?? 'rate');
+    const scope =
+      reason === 'budget'
+        ? budget
+          ? `${budget.scope}:${budget.id}`
+          : 'budget'
+        : (r.rates[index]?.name ?? 'rate');
     return { ok: false, reason, scope, retryAfterMs: Math.max(0, retryAfterMs), ...limits };
   }
 
@@ -107,25 +151,50 @@ export class Budgets {
     await this.ensureLoaded();
     const sha = this.shas.get('settle') ?? '';
     const pipe = this.redis.pipeline();
-    for (const s of items) pipe.evalsha(sha, 1, this.recordKey(s.requestId), s.requestId, s.costNanoUsd.toString(), Math.max(0, Math.round(s.tokens)));
+    for (const s of items)
+      pipe.evalsha(
+        sha,
+        1,
+        this.recordKey(s.requestId),
+        s.requestId,
+        s.costNanoUsd.toString(),
+        Math.max(0, Math.round(s.tokens)),
+      );
     const results = (await pipe.exec()) ?? [];
     const alerts: BudgetAlert[] = [];
     for (const [err, value] of results) {
       if (err) throw err;
       const flat = value as Array<string | number>;
-      for (let i = 0; i + 3 < flat.length; i += 4) alerts.push(this.alert(String(flat[i]), Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3])));
+      for (let i = 0; i + 3 < flat.length; i += 4)
+        alerts.push(
+          this.alert(String(flat[i]), Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3])),
+        );
     }
     return alerts;
   }
 
   /** Spent and reserved (holds of requests not settled yet) of one budget in the period containing `nowMs`. */
-  async read(scope: BudgetScopeKind, id: string, period: BudgetPeriod, nowMs = Date.now()): Promise<{ spentNanoUsd: bigint; reservedNanoUsd: bigint }> {
+  async read(
+    scope: BudgetScopeKind,
+    id: string,
+    period: BudgetPeriod,
+    nowMs = Date.now(),
+  ): Promise<{ spentNanoUsd: bigint; reservedNanoUsd: bigint }> {
     const { key } = this.budgetKey(scope, id, period, nowMs);
-    const [spent = '0', reserved = '0'] = (await this.run('read', [key, `${key}:h`, `${key}:x`], [nowMs])) as string[];
+    const [spent = '0', reserved = '0'] = (await this.run(
+      'read',
+      [key, `${key}:h`, `${key}:x`],
+      [nowMs],
+    )) as string[];
     return { spentNanoUsd: BigInt(spent), reservedNanoUsd: BigInt(reserved) };
   }
 
-  private budgetKey(scope: BudgetScopeKind, id: string, period: BudgetPeriod, nowMs: number): { key: string; ttlMs: number } {
+  private budgetKey(
+    scope: BudgetScopeKind,
+    id: string,
+    period: BudgetPeriod,
+    nowMs: number,
+  ): { key: string; ttlMs: number } {
     const { id: periodId, ttlMs } = periodOf(period, nowMs);
     return { key: `${this.opts.prefix}:bud:${scope}:${id}:${periodId}`, ttlMs };
   }
@@ -140,7 +209,15 @@ export class Budgets {
     const periodId = parts.at(-1) ?? '';
     const id = parts.at(-2) ?? '';
     const scope = parts.at(-3) === 'team' ? 'team' : 'key';
-    return { budgetKey, scope, id, periodId, thresholdPct, spentNanoUsd: BigInt(spent), limitNanoUsd: BigInt(limit) };
+    return {
+      budgetKey,
+      scope,
+      id,
+      periodId,
+      thresholdPct,
+      spentNanoUsd: BigInt(spent),
+      limitNanoUsd: BigInt(limit),
+    };
   }
 
   private async ensureLoaded(): Promise<void> {

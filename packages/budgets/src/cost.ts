@@ -15,7 +15,11 @@ export function estimatedInputTokens(bodyBytes: number): number {
 }
 
 /** The most a request can cost on any of the model's targets: input priced at the input rate, maxOutputTokens at the output rate. */
-export function worstCaseCostNanoUsd(prices: readonly (PriceConfig | null | undefined)[], inputTokens: number, maxOutputTokens: number): bigint {
+export function worstCaseCostNanoUsd(
+  prices: readonly (PriceConfig | null | undefined)[],
+  inputTokens: number,
+  maxOutputTokens: number,
+): bigint {
   let worst = 0n;
   for (const price of prices) {
     const c = costNanoUsd(price, { inputTokens, cachedInputTokens: 0, outputTokens: maxOutputTokens });

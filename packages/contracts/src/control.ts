@@ -50,3 +50,10 @@ export const RollupResult = z.object({ rows: z.number().int().nonnegative(), hou
 export type RollupResult = z.infer<typeof RollupResult>;
 
 export const PingResult = z.object({ service: z.string(), at: z.number() });
+
+/**
+ * An admin change to keys or teams: every ingress replica drops those keys (by sha256) from its in-process cache
+ * at once; `keyHashes: null` drops every key (a team change touches all its keys).
+ */
+export const IdentityChangedEvent = z.object({ keyHashes: z.array(z.string()).nullable() });
+export type IdentityChangedEvent = z.infer<typeof IdentityChangedEvent>;

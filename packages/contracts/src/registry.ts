@@ -4,6 +4,7 @@ import {
   CacheLookupResult,
   CacheStoreEvent,
   CancelEvent,
+  IdentityChangedEvent,
   ModelsListRequest,
   ModelsListResult,
   ModerationCheckRequest,
@@ -74,6 +75,14 @@ export const contracts = {
     service: 'cache',
     broadcast: false,
     schema: CacheStoreEvent,
+  },
+  identityChanged: {
+    kind: 'event',
+    transport: 'hot',
+    subject: 'identity.evt.changed.v1',
+    service: 'ingress',
+    broadcast: true,
+    schema: IdentityChangedEvent,
   },
   routingListModels: {
     kind: 'rpc',

@@ -19,6 +19,7 @@ import { AuthService } from '../auth/auth.service.js';
 import type { Identity } from '../auth/identity.js';
 import { requireJsonBody } from '../http/json-body.js';
 import { openAIError, paramPath } from '../http/openai-error.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { chatCacheKey } from './cache-key.js';
 import { cacheDirectiveFrom, tagsFrom, traceparentFrom } from './request-headers.js';
@@ -62,6 +63,7 @@ export class ChatService {
     private readonly auth: AuthService,
     private readonly usage: UsagePublisher,
     private readonly metrics: MetricsService,
+    private readonly limits: LimitsService,
     @Inject(INGRESS_ENV) private readonly env: IngressEnv,
     @Inject(GATEWAY_CONFIG) private readonly settings: IngressSettings,
   ) {
@@ -86,6 +88,9 @@ export class ChatService {
       if (identity.models && !identity.models.includes(chat.model)) {
         throw new GatewayError('FORBIDDEN', `this key may not use model ${chat.model}`, { param: 'model' });
       }
+      // rate limits + budget reservation (one Redis script); billing settles it from the usage event
+      const admission = await this.limits.admitTo(reply, { requestId, identity, model: chat.model, bodyBytes: body.raw.byteLength, maxOutputTokens: chat.max_completion_tokens ?? chat.max_tokens ?? null });
+      if (admission.release) reply.raw.once('close', () => this.limits.release(requestId));
       const stream = chat.stream === true;
       const directive = cacheDirectiveFrom(req.headers['x-gateway-cache']);
       const cacheable = !stream && this.settings.cache.enabled && directive !== 'no-cache,no-store';
@@ -286,6 +291,7 @@ export class ChatService {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>), // x-ratelimit-* set at admission
       ...SSE_HEADERS,
       'x-request-id': ctx.requestId,
       'x-gateway-cache': ctx.cacheStatus,

@@ -4,14 +4,14 @@ import type { GatewayConfig } from '@gw/contracts';
 import { rawEnv, type IngressEnv } from './env.js';
 import { GATEWAY_CONFIG, INGRESS_ENV } from './tokens.js';
 
-/** The ingress's part of the gateway config: cache (enabled, ttlSeconds) and moderation settings. */
-export type IngressSettings = Pick<GatewayConfig, 'cache' | 'moderation'>;
+/** The ingress's part of the gateway config: cache (enabled, ttlSeconds), moderation, models (prices for budgets). */
+export type IngressSettings = Pick<GatewayConfig, 'cache' | 'moderation' | 'models'>;
 
 export const gatewayConfigProvider: Provider = {
   provide: GATEWAY_CONFIG,
   inject: [INGRESS_ENV],
   useFactory: (env: IngressEnv): IngressSettings => {
     const config = loadGatewayConfig(env.GATEWAY_CONFIG, rawEnv());
-    return { cache: config.cache, moderation: config.moderation };
+    return { cache: config.cache, moderation: config.moderation, models: config.models };
   },
 };
