@@ -8,6 +8,7 @@ import { ChatExecutor } from './chat/chat.executor.js';
 import { ChatRpc } from './chat/chat.rpc.js';
 import { PingController } from './health/ping.controller.js';
 import { ProviderDirectory } from './providers/provider-directory.js';
+import { CredentialsSync } from './providers/credentials.sync.js';
 import { UpstreamClient } from './upstream/upstream.client.js';
 import { UsageRecorder } from './usage/usage.recorder.js';
 
@@ -42,6 +43,7 @@ export class AppModule {
           inject: [ProviderDirectory, UpstreamClient, UsageRecorder],
         },
         ChatRpc,
+        CredentialsSync,
       ],
     };
   }

@@ -1,10 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import type { INestMicroservice } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HEADERS, type ResultMeta } from '@gw/contracts';
+import { contracts, HEADERS, type ResultMeta } from '@gw/contracts';
+import { open } from '@gw/secrets';
+import { connectNats, HotClient } from '@gw/transport';
 import { Budgets } from '@gw/budgets';
 import { Redis } from 'ioredis';
 import {
+  collect,
   freshDatabase,
   startIngress,
   startNats,
@@ -276,6 +279,9 @@ describe('admin API', () => {
 
 describe('provider credentials', () => {
   it('are stored sealed, listed masked, rotated to a new active version, and old versions removed', async () => {
+    const nc = await connectNats(nats.url, 'executor-double');
+    const changes = collect<{ providerId: string }>(nc, contracts.executorCredentialsChanged.subject);
+    await nc.flush();
     const v1 = await admin('POST', '/admin/v1/credentials', {
       providerId: 'openai',
       apiKey: 'sk-old-secret-1111',
@@ -302,9 +308,26 @@ describe('provider credentials', () => {
     );
     await rows.end();
     expect(stored.rows.every((r) => !r.ciphertext.toString('utf8').includes('secret'))).toBe(true);
+    // what executors fetch: the active version, still sealed; it opens with the shared key only
+    const { credentials } = await new HotClient(nc).call(
+      contracts.identityProviderCredentials,
+      {},
+      { timeoutMs: 2_000 },
+    );
+    expect(credentials.map((c) => [c.providerId, c.version])).toEqual([['openai', 2]]);
+    expect(JSON.stringify(credentials)).not.toContain('secret');
+    const c = credentials[0]!;
+    const sealed = {
+      ciphertext: Buffer.from(c.ciphertext, 'base64'),
+      iv: Buffer.from(c.iv, 'base64'),
+      authTag: Buffer.from(c.authTag, 'base64'),
+    };
+    expect(open(Buffer.from(ENCRYPTION_KEY, 'hex'), sealed, 'openai')).toBe('sk-new-secret-2222');
     expect((await admin('DELETE', '/admin/v1/credentials/openai/versions/1')).status).toBe(200);
     expect((await admin('GET', '/admin/v1/credentials')).body['data']).toHaveLength(1);
     expect((await admin('DELETE', '/admin/v1/credentials/openai/versions/1')).status).toBe(404);
     expect((await admin('POST', '/admin/v1/credentials', { providerId: 'openai' })).status).toBe(400);
+    expect(changes.map((e) => e.providerId)).toEqual(['openai', 'openai', 'openai']); // v1, v2, removal of v1
+    await nc.drain();
   });
 });

@@ -10,6 +10,8 @@ export type ResolvedTarget = { provider: ResolvedProvider; adapter: ProviderAdap
 export class ProviderDirectory {
   private readonly configs = new Map<string, ProviderConfig>();
   private readonly resolved = new Map<string, ResolvedTarget>();
+  /** credentials stored through the admin API (CredentialsSync): they win over the config's apiKey */
+  private stored = new Map<string, string>();
 
   constructor(config: GatewayConfig) {
     for (const p of config.providers) this.configs.set(p.id, p);
@@ -18,6 +20,12 @@ export class ProviderDirectory {
   /** Provider ids of the config whose type has no adapter yet (reported at boot). */
   withoutAdapter(): string[] {
     return [...this.configs.values()].filter((p) => !hasAdapter(p.type)).map((p) => `${p.id} (${p.type})`);
+  }
+
+  /** Swaps in the stored credentials; resolutions are rebuilt, requests in flight keep the ones they hold. */
+  setStoredKeys(keys: ReadonlyMap<string, string>): void {
+    this.stored = new Map(keys);
+    this.resolved.clear();
   }
 
   get size(): number {
@@ -45,7 +53,7 @@ export class ProviderDirectory {
     if (!baseUrl) throw new GatewayError('INTERNAL', `provider ${cfg.id} has no baseUrl`, { retryable: true });
     const entry: ResolvedTarget = {
       adapter,
-      provider: { id: cfg.id, type: cfg.type, baseUrl, apiKey: cfg.apiKey || undefined, headers: cfg.headers ?? {}, options: {} },
+      provider: { id: cfg.id, type: cfg.type, baseUrl, apiKey: this.stored.get(cfg.id) ?? (cfg.apiKey || undefined), headers: cfg.headers ?? {}, options: {} },
     };
     this.resolved.set(key, entry);
     return entry;

@@ -20,6 +20,8 @@ const Env = z.object({
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   /** every key the ingress writes (rate limits, budget holds) starts with `${REDIS_PREFIX}:` */
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('gw'),
+  /** longest wait for Redis on the request path (limits, reservation); past it a budgeted request gets 503 */
+  REDIS_COMMAND_TIMEOUT_MS: int(1000),
   /** how long a budget hold or concurrency slot lives when its request is never settled (crash, lost event) */
   BUDGET_HOLD_TTL_MS: int(300_000),
   /** output tokens priced for a request without max_tokens when the model's config gives no maxOutputTokens */

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { GatewayError } from '@gw/contracts';
+import { contracts, GatewayError, type ProviderCredentialsResult } from '@gw/contracts';
+import { Handles, HotClient } from '@gw/transport';
 import type { IngressEnv } from '../config/env.js';
 import { INGRESS_ENV } from '../config/tokens.js';
 import { CredentialsRepository, type CredentialRow } from './credentials.repository.js';
 import type { CredentialCreate } from './credentials.schemas.js';
-import { mask, open, seal } from './crypto.js';
+import { mask, seal } from '@gw/secrets';
 
 export type CredentialJson = {
   id: string;
@@ -28,6 +29,7 @@ export class CredentialsService {
 
   constructor(
     private readonly repo: CredentialsRepository,
+    private readonly hot: HotClient,
     @Inject(INGRESS_ENV) env: IngressEnv,
   ) {
     this.key = env.GATEWAY_ENCRYPTION_KEY ? Buffer.from(env.GATEWAY_ENCRYPTION_KEY, 'hex') : null;
@@ -43,6 +45,7 @@ export class CredentialsService {
       iv: bytes(sealed.iv),
       authTag: bytes(sealed.authTag),
     });
+    this.hot.emit(contracts.executorCredentialsChanged, { providerId: row.providerId });
     return credentialJson(row, true);
   }
 
@@ -65,25 +68,31 @@ export class CredentialsService {
       });
     const row = await this.repo.remove(providerId, v);
     if (!row) throw new GatewayError('NOT_FOUND', `no credential ${providerId} version ${v}`);
+    this.hot.emit(contracts.executorCredentialsChanged, { providerId });
     return credentialJson(row, false);
   }
 
-  /** The active secret of each provider, decrypted (for the executor's use; never sent to an HTTP client). */
-  async activeSecrets(): Promise<Map<string, string>> {
-    const key = this.requireKey();
-    const out = new Map<string, string>();
+  /**
+   * For executors (`identity.rpc.provider-credentials.v1`): the active version of each provider, still sealed. The
+   * executor opens it with its own GATEWAY_ENCRYPTION_KEY: no secret crosses NATS in clear.
+   */
+  @Handles('identityProviderCredentials')
+  async sealedActive(): Promise<ProviderCredentialsResult> {
+    const credentials: ProviderCredentialsResult['credentials'] = [];
+    const seen = new Set<string>();
+    const b64 = (x: Uint8Array) => Buffer.from(x).toString('base64');
     for (const r of await this.repo.listLive()) {
-      if (out.has(r.providerId)) continue;
-      out.set(
-        r.providerId,
-        open(
-          key,
-          { ciphertext: Buffer.from(r.ciphertext), iv: Buffer.from(r.iv), authTag: Buffer.from(r.authTag) },
-          r.providerId,
-        ),
-      );
+      if (seen.has(r.providerId)) continue;
+      seen.add(r.providerId);
+      credentials.push({
+        providerId: r.providerId,
+        version: r.version,
+        ciphertext: b64(r.ciphertext),
+        iv: b64(r.iv),
+        authTag: b64(r.authTag),
+      });
     }
-    return out;
+    return { credentials };
   }
 
   private requireKey(): Buffer {

@@ -8,12 +8,11 @@ import { INGRESS_ENV } from '../config/tokens.js';
 export const REDIS = Symbol('REDIS');
 export const BUDGETS = Symbol('BUDGETS');
 
-/** Rate limits and budgets sit on the request path: a command fails fast rather than holding a request up. */
-export const REDIS_COMMAND_TIMEOUT_MS = 250;
-
 /**
- * Fail-fast client (as the cache service's): no offline queue, a short command timeout, reconnection in the
- * background, no auto-pipelining (it would hold each admission back a turn of the event loop).
+ * Rate limits and budgets sit on the request path. The offline queue is on so that a command issued while the
+ * connection is (re)opening waits for it instead of failing, and REDIS_COMMAND_TIMEOUT_MS bounds that wait and any
+ * command: past it a budgeted request is refused with 503, never held. Reconnection in the background; no
+ * auto-pipelining (it would hold each admission back a turn of the event loop).
  */
 export const redisProvider: Provider = {
   provide: REDIS,
@@ -21,10 +20,10 @@ export const redisProvider: Provider = {
   useFactory: (env: IngressEnv) =>
     new Redis(env.REDIS_URL, {
       lazyConnect: false,
-      enableOfflineQueue: false,
+      enableOfflineQueue: true,
       enableAutoPipelining: false,
       maxRetriesPerRequest: 1,
-      commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+      commandTimeout: env.REDIS_COMMAND_TIMEOUT_MS,
       connectTimeout: 2_000,
       retryStrategy: (times) => Math.min(50 * times, 1_000),
     }),

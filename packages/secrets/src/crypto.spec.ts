@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { mask, open, seal } from './crypto.js';
+import { mask, open, seal } from './index.js';
 
 describe('credential sealing (AES-256-GCM)', () => {
   const key = randomBytes(32);
