@@ -40,6 +40,7 @@ beforeAll(async () => {
     freshDatabase(process.env['POSTGRES_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres'),
   ]);
   const extra = {
+    REDIS_URL: process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379',
     REDIS_PREFIX: prefix,
     MODERATION_TIMEOUT_MS: '20',
     CACHE_TIMEOUT_MS: '20',
@@ -301,7 +302,7 @@ describe('provider credentials', () => {
       [2, true],
       [1, false],
     ]);
-    const rows = await new (await import('pg')).default.Client({ connectionString: db.url });
+    const rows = new (await import('pg')).default.Client({ connectionString: db.url });
     await rows.connect();
     const stored = await rows.query<{ ciphertext: Buffer }>(
       'SELECT ciphertext FROM identity.provider_credentials',

@@ -76,7 +76,7 @@ function usage(requestId: string, costNanoUsd: bigint): UsageEvent {
     stream: false,
     tags: {},
     attempts: 1,
-  } as UsageEvent;
+  };
 }
 
 describe('settlement after the ledger commit', () => {

@@ -81,8 +81,10 @@ function modelLimits(v: unknown): ModelLimits {
   for (const [model, l] of Object.entries(v as Record<string, unknown>)) {
     if (!l || typeof l !== 'object') continue;
     const x = l as Record<string, unknown>;
-    const n = (k: string) =>
-      typeof x[k] === 'number' && (x[k] as number) > 0 ? (x[k] as number) : undefined;
+    const n = (k: string): number | undefined => {
+      const value = x[k];
+      return typeof value === 'number' && value > 0 ? value : undefined;
+    };
     out[model] = { rpm: n('rpm'), tpm: n('tpm'), maxConcurrent: n('maxConcurrent') };
   }
   return out;
