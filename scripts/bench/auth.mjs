@@ -21,7 +21,7 @@ const dist = (p) => import(pathToFileURL(path.join(INGRESS, 'dist', p)).href);
 const KEYS = Number(process.env.BENCH_KEYS ?? 100_000);
 const HOT_KEYS = 200; // keys in use during a round (all warm in the in-process cache)
 const ROUNDS = 20;
-const PER_ROUND = 1_000; // each round stays well inside the 1 s key-cache TTL: a warm cache
+const PER_ROUND = 1_000;
 const ADMIN_URL = process.env.POSTGRES_ADMIN_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -104,6 +104,7 @@ async function main() {
     const warm = [];
     const ping = [];
     const authOnly = [];
+    const limitsOnly = [];
     for (let r = 0; r < ROUNDS; r++) {
       const hot = Array.from({ length: HOT_KEYS }, pick);
       for (const n of hot) await auth.authenticate({ authorization: `Bearer sk-gw-bench-${n}` }); // fill the cache
@@ -117,8 +118,17 @@ async function main() {
           await redis.ping();
           ping.push(performance.now() - t);
           t = performance.now();
-          await auth.authenticate({ authorization: `Bearer sk-gw-bench-${n}` });
+          const identity = await auth.authenticate({ authorization: `Bearer sk-gw-bench-${n}` });
           authOnly.push(performance.now() - t);
+          t = performance.now();
+          await limits.admit({
+            requestId: `bench-l-${++seq}`,
+            identity,
+            model: 'bench-model',
+            bodyBytes: 300,
+            maxOutputTokens: 100,
+          });
+          limitsOnly.push(performance.now() - t);
         }
       }
     }
@@ -131,6 +141,7 @@ async function main() {
       step: 'authenticate (warm in-process cache) + rate limits (key, team: rpm, tpm) + budget reservation (key, team): one EVALSHA',
       admission: stats(warm),
       authOnlyWarm: stats(authOnly),
+      limitsOnly: stats(limitsOnly),
       redisPingFloor: stats(ping),
     };
     console.log(JSON.stringify(result, null, 2));
