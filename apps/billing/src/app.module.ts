@@ -12,6 +12,8 @@ import { RollupRepository } from './rollup/rollup.repository.js';
 import { RollupRpc } from './rollup/rollup.rpc.js';
 import { UsageIngestService, type UsageTargetOverride } from './usage/usage-ingest.service.js';
 import { UsageRepository } from './usage/usage.repository.js';
+import { AlertSender } from './budgets/alert.sender.js';
+import { SettlementService } from './budgets/settlement.service.js';
 
 export type BillingModuleOptions = {
   /** tests: consume from a unique JetStream stream/subject/durable instead of the contract's */
@@ -27,6 +29,8 @@ export class AppModule {
       PgPoolLifecycle,
       UsageRepository,
       UsageIngestService,
+      AlertSender,
+      SettlementService,
       RollupRepository,
       ReportsRepository,
       ReportsService,

@@ -12,6 +12,7 @@ import { EmbeddingsRpc } from './embeddings/embeddings.rpc.js';
 import { PingController } from './health/ping.controller.js';
 import { ImageFetcher } from './images/image-fetcher.js';
 import { ProviderDirectory } from './providers/provider-directory.js';
+import { CredentialsSync } from './providers/credentials.sync.js';
 import { UpstreamClient } from './upstream/upstream.client.js';
 import { UsageRecorder } from './usage/usage.recorder.js';
 
@@ -56,6 +57,7 @@ export class AppModule {
           inject: [ProviderDirectory, UpstreamClient, UsageRecorder],
         },
         EmbeddingsRpc,
+        CredentialsSync,
       ],
     };
   }

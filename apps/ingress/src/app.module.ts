@@ -19,6 +19,11 @@ import { MetricsService } from './metrics/metrics.service.js';
 import { AdminHttp } from './admin/admin.http.js';
 import { AdminRepository } from './admin/admin.repository.js';
 import { AdminService } from './admin/admin.service.js';
+import { budgetsProvider, RedisLifecycle, redisProvider } from './limits/budgets.provider.js';
+import { LimitsService } from './limits/limits.service.js';
+import { CredentialsHttp } from './credentials/credentials.http.js';
+import { CredentialsRepository } from './credentials/credentials.repository.js';
+import { CredentialsService } from './credentials/credentials.service.js';
 
 @Module({})
 export class AppModule {
@@ -26,7 +31,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [NatsModule.forRoot({ service: 'ingress', url: env.NATS_URL })],
-      controllers: [ChatHttp, MessagesHttp, EmbeddingsHttp, ModelsHttp, HealthHttp, AdminHttp],
+      controllers: [ChatHttp, MessagesHttp, EmbeddingsHttp, ModelsHttp, HealthHttp, AdminHttp, CredentialsHttp],
       providers: [
         { provide: INGRESS_ENV, useValue: env },
         gatewayConfigProvider,
@@ -35,12 +40,18 @@ export class AppModule {
         MetricsService,
         KeysRepository,
         AuthService,
+        redisProvider,
+        RedisLifecycle,
+        budgetsProvider,
+        LimitsService,
         UsagePublisher,
         Relay,
         ChatService,
         EmbeddingsService,
         AdminRepository,
         AdminService,
+        CredentialsRepository,
+        CredentialsService,
       ],
     };
   }

@@ -48,6 +48,8 @@ export type TargetConfig = z.infer<typeof TargetConfig>;
 
 export const ModelConfig = z.strictObject({
   name: z.string().min(1),
+  /** the most output tokens the model produces; budgets price a request without max_tokens at this */
+  maxOutputTokens: z.number().int().positive().optional(),
   targets: z.array(TargetConfig).min(1),
 });
 export type ModelConfig = z.infer<typeof ModelConfig>;

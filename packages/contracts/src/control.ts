@@ -50,3 +50,27 @@ export const RollupResult = z.object({ rows: z.number().int().nonnegative(), hou
 export type RollupResult = z.infer<typeof RollupResult>;
 
 export const PingResult = z.object({ service: z.string(), at: z.number() });
+
+/**
+ * An admin change to keys or teams: every ingress replica drops those keys (by sha256) from its in-process cache
+ * at once; `keyHashes: null` drops every key (a team change touches all its keys).
+ */
+export const IdentityChangedEvent = z.object({ keyHashes: z.array(z.string()).nullable() });
+export type IdentityChangedEvent = z.infer<typeof IdentityChangedEvent>;
+
+/** A provider credential as stored: AES-256-GCM sealed (base64 fields); only holders of GATEWAY_ENCRYPTION_KEY open it. */
+export const SealedCredential = z.object({
+  providerId: z.string(),
+  version: z.number().int().positive(),
+  ciphertext: z.string(),
+  iv: z.string(),
+  authTag: z.string(),
+});
+export type SealedCredential = z.infer<typeof SealedCredential>;
+export const ProviderCredentialsRequest = z.object({});
+/** the active (newest live) version of each provider's stored credential */
+export const ProviderCredentialsResult = z.object({ credentials: z.array(SealedCredential) });
+export type ProviderCredentialsResult = z.infer<typeof ProviderCredentialsResult>;
+/** stored credentials changed (a version added or removed): executors fetch them again */
+export const CredentialsChangedEvent = z.object({ providerId: z.string() });
+export type CredentialsChangedEvent = z.infer<typeof CredentialsChangedEvent>;

@@ -6,6 +6,7 @@ import type { BillingEnv } from '../config/env.js';
 import { BILLING_ENV, USAGE_TARGET } from '../config/tokens.js';
 import { toUsageRow, UnstorableUsageError, type UsageRow } from './usage-sql.js';
 import { UsageRepository } from './usage.repository.js';
+import { SettlementService } from '../budgets/settlement.service.js';
 
 export type UsageTargetOverride = Partial<DurableTarget> & { ackWaitMs?: number };
 
@@ -25,6 +26,7 @@ export class UsageIngestService implements OnApplicationBootstrap, BeforeApplica
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(BILLING_ENV) private readonly env: BillingEnv,
     private readonly repo: UsageRepository,
+    private readonly settlement: SettlementService,
     @Optional() @Inject(USAGE_TARGET) private readonly target: UsageTargetOverride | null = null,
   ) {}
 
@@ -49,9 +51,11 @@ export class UsageIngestService implements OnApplicationBootstrap, BeforeApplica
   @Handles('billingUsage')
   async handle(batch: Array<DurableMessage<UsageEvent>>): Promise<void> {
     const rows: UsageRow[] = [];
+    const stored: UsageEvent[] = [];
     for (const m of batch) {
       try {
         rows.push(toUsageRow(m.value));
+        stored.push(m.value);
       } catch (err) {
         if (!(err instanceof UnstorableUsageError)) throw err;
         this.logger.warn(`dropped an unstorable usage event: ${err.message}`);
@@ -59,6 +63,7 @@ export class UsageIngestService implements OnApplicationBootstrap, BeforeApplica
       }
     }
     this.inserted += await this.repo.insertBatch(rows);
+    await this.settlement.settle(stored); // budget reservations → real cost, after the commit
     this.lastError = null;
   }
 

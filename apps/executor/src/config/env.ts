@@ -10,6 +10,8 @@ const Env = z.object({
   LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
   /** keep-alive connections per upstream origin */
   UPSTREAM_CONNECTIONS_PER_ORIGIN: z.coerce.number().int().positive().default(256),
+  /** 64 hex characters: opens the provider credentials stored through the admin API (unset: config keys only) */
+  GATEWAY_ENCRYPTION_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional(),
 });
 export type ExecutorEnv = z.infer<typeof Env>;
 

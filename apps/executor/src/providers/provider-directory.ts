@@ -11,6 +11,8 @@ export type ResolvedTarget = { provider: ResolvedProvider; adapter: ProviderAdap
 export class ProviderDirectory {
   private readonly configs = new Map<string, ProviderConfig>();
   private readonly resolved = new Map<string, ResolvedTarget>();
+  /** credentials stored through the admin API (CredentialsSync): they win over the config's apiKey */
+  private stored = new Map<string, string>();
 
   /** `env`: the raw environment, for adapters that complete their options from it (AWS credentials and region) */
   constructor(
@@ -23,6 +25,12 @@ export class ProviderDirectory {
   /** Provider ids of the config whose type has no adapter yet (reported at boot). */
   withoutAdapter(): string[] {
     return [...this.configs.values()].filter((p) => !hasAdapter(p.type)).map((p) => `${p.id} (${p.type})`);
+  }
+
+  /** Swaps in the stored credentials; resolutions are rebuilt, requests in flight keep the ones they hold. */
+  setStoredKeys(keys: ReadonlyMap<string, string>): void {
+    this.stored = new Map(keys);
+    this.resolved.clear();
   }
 
   get size(): number {
@@ -52,7 +60,7 @@ export class ProviderDirectory {
     const baseUrl = expandBaseUrl(template, options, cfg.id);
     const entry: ResolvedTarget = {
       adapter,
-      provider: { id: cfg.id, type: cfg.type, baseUrl, apiKey: cfg.apiKey || undefined, headers: cfg.headers ?? {}, options },
+      provider: { id: cfg.id, type: cfg.type, baseUrl, apiKey: this.stored.get(cfg.id) ?? (cfg.apiKey || undefined), headers: cfg.headers ?? {}, options },
       translate: { unsupportedParams: cfg.unsupportedParams },
     };
     this.resolved.set(key, entry);

@@ -2,29 +2,50 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, type PrismaClient } from '@gw/db';
 import { PRISMA } from '../config/tokens.js';
 
+export type OrgRow = Prisma.OrgGetPayload<object>;
 export type TeamRow = Prisma.TeamGetPayload<object>;
 export type KeyRow = Prisma.ApiKeyGetPayload<object>;
+/** the statements of one transaction */
+export type Tx = Prisma.TransactionClient;
 
-/** identity.teams and identity.api_keys, write side (admin API). */
+/** identity.orgs, identity.teams and identity.api_keys, write side (admin API). */
 @Injectable()
 export class AdminRepository {
   constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
 
-  createTeam(data: Prisma.TeamUncheckedCreateInput): Promise<TeamRow> {
-    return this.prisma.team.create({ data });
-  }
-  listTeams(): Promise<TeamRow[]> {
-    return this.prisma.team.findMany({ orderBy: { createdAt: 'asc' } });
-  }
-  findTeam(id: string): Promise<TeamRow | null> {
-    return this.prisma.team.findUnique({ where: { id } });
-  }
-  updateTeam(id: string, data: Prisma.TeamUncheckedUpdateInput): Promise<TeamRow> {
-    return this.prisma.team.update({ where: { id }, data });
+  /** Runs `fn` in one transaction: a check and the write it depends on commit together or not at all. */
+  transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.prisma.$transaction(fn);
   }
 
-  createKey(data: Prisma.ApiKeyUncheckedCreateInput): Promise<KeyRow> {
-    return this.prisma.apiKey.create({ data });
+  createOrg(data: Prisma.OrgUncheckedCreateInput): Promise<OrgRow> {
+    return this.prisma.org.create({ data });
+  }
+  listOrgs(): Promise<OrgRow[]> {
+    return this.prisma.org.findMany({ orderBy: { createdAt: 'asc' } });
+  }
+  findOrg(id: string, tx: Tx = this.prisma): Promise<OrgRow | null> {
+    return tx.org.findUnique({ where: { id } });
+  }
+  updateOrg(id: string, data: Prisma.OrgUncheckedUpdateInput): Promise<OrgRow> {
+    return this.prisma.org.update({ where: { id }, data });
+  }
+
+  createTeam(data: Prisma.TeamUncheckedCreateInput, tx: Tx = this.prisma): Promise<TeamRow> {
+    return tx.team.create({ data });
+  }
+  listTeams(orgId: string | undefined): Promise<TeamRow[]> {
+    return this.prisma.team.findMany({ where: orgId ? { orgId } : {}, orderBy: { createdAt: 'asc' } });
+  }
+  findTeam(id: string, tx: Tx = this.prisma): Promise<TeamRow | null> {
+    return tx.team.findUnique({ where: { id } });
+  }
+  updateTeam(id: string, data: Prisma.TeamUncheckedUpdateInput, tx: Tx = this.prisma): Promise<TeamRow> {
+    return tx.team.update({ where: { id }, data });
+  }
+
+  createKey(data: Prisma.ApiKeyUncheckedCreateInput, tx: Tx = this.prisma): Promise<KeyRow> {
+    return tx.apiKey.create({ data });
   }
   listKeys(teamId: string | undefined): Promise<KeyRow[]> {
     return this.prisma.apiKey.findMany({ where: teamId ? { teamId } : {}, orderBy: { createdAt: 'asc' } });

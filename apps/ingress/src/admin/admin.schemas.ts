@@ -4,30 +4,55 @@ import { paramPath } from '../http/openai-error.js';
 
 const BudgetPeriod = z.enum(['daily', 'monthly', 'total']);
 const Role = z.enum(['member', 'admin', 'finance']);
-/** USD, at most 9 decimals are kept (nano-USD); no negative budgets */
-const BudgetUsd = z.number().finite().nonnegative('budgetUsd must not be negative').max(1e9, 'budgetUsd is too large');
+/**
+ * USD, at most 9 decimals are kept (nano-USD); no negative budgets. At most 9,000,000 USD per period: the budget
+ * scripts compare nano-USD amounts exactly up to 2^53 (packages/budgets).
+ */
+const BudgetUsd = z
+  .number()
+  .finite()
+  .nonnegative('budgetUsd must not be negative')
+  .max(9_000_000, 'budgetUsd is too large (at most 9000000)');
 const Limit = z.number().int().positive().max(1e9);
+const Models = z.array(z.string().min(1).max(200)).max(1000);
+/** per-model rate limits: { "gpt-4o": { "rpm": 10, "tpm": 10000, "maxConcurrent": 2 } } */
+const ModelLimits = z.record(
+  z.string().min(1).max(200),
+  z.strictObject({ rpm: Limit.optional(), tpm: Limit.optional(), maxConcurrent: Limit.optional() }),
+);
+
+export const OrgCreate = z.strictObject({ name: z.string().trim().min(1, 'name is required').max(200) });
+export type OrgCreate = z.infer<typeof OrgCreate>;
+export const OrgPatch = z.strictObject({ name: z.string().trim().min(1).max(200).optional() });
+export type OrgPatch = z.infer<typeof OrgPatch>;
 
 export const TeamCreate = z.strictObject({
   name: z.string().trim().min(1, 'name is required').max(200),
+  orgId: z.string().min(1).optional(),
   budgetUsd: BudgetUsd.optional(),
   budgetPeriod: BudgetPeriod.optional(),
   rpm: Limit.optional(),
   tpm: Limit.optional(),
+  maxConcurrent: Limit.optional(),
+  models: Models.optional(),
+  modelLimits: ModelLimits.optional(),
 });
 export type TeamCreate = z.infer<typeof TeamCreate>;
 
 /** null clears a setting */
 export const TeamPatch = z.strictObject({
   name: z.string().trim().min(1).max(200).optional(),
+  orgId: z.string().min(1).nullable().optional(),
   budgetUsd: BudgetUsd.nullable().optional(),
   budgetPeriod: BudgetPeriod.nullable().optional(),
   rpm: Limit.nullable().optional(),
   tpm: Limit.nullable().optional(),
+  maxConcurrent: Limit.nullable().optional(),
+  models: Models.optional(),
+  modelLimits: ModelLimits.optional(),
 });
 export type TeamPatch = z.infer<typeof TeamPatch>;
 
-const Models = z.array(z.string().min(1).max(200)).max(1000);
 const Tags = z.record(z.string().min(1).max(64), z.string().max(256));
 
 export const KeyCreate = z.strictObject({
@@ -41,6 +66,8 @@ export const KeyCreate = z.strictObject({
   expiresAt: z.iso.datetime({ offset: true }).optional(),
   role: Role.optional(),
   tags: Tags.optional(),
+  maxConcurrent: Limit.optional(),
+  modelLimits: ModelLimits.optional(),
 });
 export type KeyCreate = z.infer<typeof KeyCreate>;
 
@@ -54,6 +81,8 @@ export const KeyPatch = z.strictObject({
   expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
   role: Role.optional(),
   tags: Tags.optional(),
+  maxConcurrent: Limit.nullable().optional(),
+  modelLimits: ModelLimits.optional(),
 });
 export type KeyPatch = z.infer<typeof KeyPatch>;
 

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { GatewayError } from '@gw/contracts';
+import { contracts, GatewayError, type IdentityChangedEvent } from '@gw/contracts';
+import { Handles, HotClient } from '@gw/transport';
 import type { IngressEnv } from '../config/env.js';
 import { INGRESS_ENV } from '../config/tokens.js';
 import { apiKeyFrom, hashKey } from './auth-header.js';
@@ -12,7 +13,8 @@ type Headers = Record<string, string | string[] | undefined>;
 
 /**
  * Authenticates virtual keys. A resolved key (or an unknown one) stays in process for at most KEY_CACHE_TTL_MS
- * (≤ 1 s), so a warm key costs no database query and a revocation is effective within a second on every replica.
+ * (≤ 1 s), so a warm key costs no database query. An admin change is broadcast (`identity.evt.changed.v1`, no queue
+ * group) and drops the key from every replica's cache at once; the TTL is the backstop if that event is lost.
  */
 @Injectable()
 export class AuthService {
@@ -22,21 +24,37 @@ export class AuthService {
 
   constructor(
     private readonly keys: KeysRepository,
+    private readonly hot: HotClient,
     @Inject(INGRESS_ENV) env: IngressEnv,
   ) {
     this.cache = new TtlCache(env.KEY_CACHE_TTL_MS);
     this.master = Buffer.from(hashKey(env.GATEWAY_MASTER_KEY), 'hex');
   }
 
-  /** The caller's identity; 401 when the key is missing, unknown, revoked or expired. */
+  /**
+   * The caller of the inference API (/v1/*); 401 when the key is missing, unknown, revoked or expired, 403 for a
+   * finance key (it may use the billing API only).
+   */
   async authenticate(headers: Headers): Promise<Identity> {
+    const identity = await this.resolve(headers);
+    if (identity.role === 'finance')
+      throw new GatewayError('FORBIDDEN', 'a finance key may use the billing API only, not /v1');
+    return identity;
+  }
+
+  private async resolve(headers: Headers): Promise<Identity> {
     const key = apiKeyFrom(headers);
-    if (!key) throw new GatewayError('UNAUTHENTICATED', 'missing API key: send Authorization: Bearer <key> or x-api-key');
+    if (!key)
+      throw new GatewayError(
+        'UNAUTHENTICATED',
+        'missing API key: send Authorization: Bearer <key> or x-api-key',
+      );
     const hash = hashKey(key);
     const identity = await this.cache.get(hash, () => this.load(hash));
     if (!identity) throw new GatewayError('UNAUTHENTICATED', 'invalid API key');
     if (identity.revoked) throw new GatewayError('UNAUTHENTICATED', 'API key has been revoked');
-    if (identity.expiresAt !== null && identity.expiresAt <= Date.now()) throw new GatewayError('UNAUTHENTICATED', 'API key has expired');
+    if (identity.expiresAt !== null && identity.expiresAt <= Date.now())
+      throw new GatewayError('UNAUTHENTICATED', 'API key has expired');
     return identity;
   }
 
@@ -52,16 +70,27 @@ export class AuthService {
   /** Admin API: the master key, or a key with the admin role. */
   async authenticateAdmin(headers: Headers): Promise<Identity | 'master'> {
     const key = apiKeyFrom(headers);
-    if (!key) throw new GatewayError('UNAUTHENTICATED', 'missing API key: send Authorization: Bearer <master key or admin key>');
+    if (!key)
+      throw new GatewayError(
+        'UNAUTHENTICATED',
+        'missing API key: send Authorization: Bearer <master key or admin key>',
+      );
     const hash = Buffer.from(hashKey(key), 'hex');
     if (timingSafeEqual(hash, this.master)) return 'master';
-    const identity = await this.authenticate(headers);
+    const identity = await this.resolve(headers);
     if (identity.role !== 'admin') throw new GatewayError('FORBIDDEN', 'this key may not use the admin API');
     return identity;
   }
 
-  /** Forgets a key at once in this process (after an admin change); other replicas follow within the TTL. */
-  forget(keyHash: string): void {
-    this.cache.delete(keyHash);
+  /** After an admin change: forget these keys (null = every key) here and, through NATS, on every replica. */
+  invalidate(keyHashes: string[] | null): void {
+    this.dropCached({ keyHashes });
+    this.hot.emit(contracts.identityChanged, { keyHashes });
+  }
+
+  @Handles('identityChanged')
+  dropCached(event: IdentityChangedEvent): void {
+    if (event.keyHashes === null) this.cache.clear();
+    else for (const h of event.keyHashes) this.cache.delete(h);
   }
 }

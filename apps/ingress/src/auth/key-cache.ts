@@ -7,6 +7,8 @@ type Entry<T> = { value: T; expiresAt: number };
 export class TtlCache<T> {
   private readonly entries = new Map<string, Entry<T>>();
   private readonly loading = new Map<string, Promise<T>>();
+  /** bumped by delete/clear: a load that started before an invalidation does not store its (maybe stale) result */
+  private generation = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -20,17 +22,18 @@ export class TtlCache<T> {
     if (e && e.expiresAt > now) return e.value;
     const pending = this.loading.get(key);
     if (pending) return pending;
+    const gen = this.generation;
     const p = load().then(
       (value) => {
-        this.loading.delete(key);
-        if (this.ttlMs > 0) {
+        if (this.loading.get(key) === p) this.loading.delete(key);
+        if (this.ttlMs > 0 && gen === this.generation) {
           if (this.entries.size >= this.maxEntries) this.evictExpired();
           this.entries.set(key, { value, expiresAt: now + this.ttlMs });
         }
         return value;
       },
       (err: unknown) => {
-        this.loading.delete(key);
+        if (this.loading.get(key) === p) this.loading.delete(key);
         throw err;
       },
     );
@@ -39,11 +42,15 @@ export class TtlCache<T> {
   }
 
   delete(key: string): void {
+    this.generation++;
     this.entries.delete(key);
+    this.loading.delete(key);
   }
 
   clear(): void {
+    this.generation++;
     this.entries.clear();
+    this.loading.clear();
   }
 
   get size(): number {

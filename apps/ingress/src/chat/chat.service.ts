@@ -8,6 +8,7 @@ import type { IngressSettings } from '../config/gateway-config.js';
 import { GATEWAY_CONFIG, INGRESS_ENV } from '../config/tokens.js';
 import { AuthService } from '../auth/auth.service.js';
 import { requireJsonBody } from '../http/json-body.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { Accepted } from './accepted.js';
 import { chatCacheKey } from './cache-key.js';
@@ -34,6 +35,7 @@ export class ChatService {
     private readonly auth: AuthService,
     private readonly relay: Relay,
     private readonly metrics: MetricsService,
+    private readonly limits: LimitsService,
     @Inject(INGRESS_ENV) private readonly env: IngressEnv,
     @Inject(GATEWAY_CONFIG) private readonly settings: IngressSettings,
   ) {
@@ -53,6 +55,9 @@ export class ChatService {
       if (identity.models && !identity.models.includes(chat.model)) {
         throw new GatewayError('FORBIDDEN', `this key may not use model ${chat.model}`, { param: 'model' });
       }
+      // rate limits + budget reservation (one Redis script); billing settles it from the usage event
+      const admission = await this.limits.admitTo(reply, { requestId, identity, model: chat.model, bodyBytes: body.raw.byteLength, maxOutputTokens: chat.max_completion_tokens ?? chat.max_tokens ?? null });
+      if (admission.release) reply.raw.once('close', () => this.limits.release(requestId));
       const stream = chat.stream === true;
       const directive = cacheDirectiveFrom(req.headers['x-gateway-cache']);
       const cacheable = !stream && this.settings.cache.enabled && directive !== 'no-cache,no-store';

@@ -181,6 +181,7 @@ export class Relay {
     reply.hijack();
     const res = reply.raw;
     res.writeHead(200, {
+      ...(reply.getHeaders() as Record<string, string>), // x-ratelimit-* set at admission
       ...SSE_HEADERS,
       'x-request-id': ctx.requestId,
       'x-gateway-cache': ctx.cacheStatus,

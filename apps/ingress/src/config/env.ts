@@ -17,6 +17,17 @@ const Env = z.object({
   CACHE_TIMEOUT_MS: int(50),
   /** how long a resolved key stays in the in-process cache; ≤ 1000 so that a revocation is effective within 1 s */
   KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(1000).default(1000),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
+  /** every key the ingress writes (rate limits, budget holds) starts with `${REDIS_PREFIX}:` */
+  REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('gw'),
+  /** longest wait for Redis on the request path (limits, reservation); past it a budgeted request gets 503 */
+  REDIS_COMMAND_TIMEOUT_MS: int(1000),
+  /** how long a budget hold or concurrency slot lives when its request is never settled (crash, lost event) */
+  BUDGET_HOLD_TTL_MS: int(300_000),
+  /** output tokens priced for a request without max_tokens when the model's config gives no maxOutputTokens */
+  BUDGET_DEFAULT_MAX_OUTPUT_TOKENS: int(4096),
+  /** 64 hex characters (32 bytes): AES-256-GCM key of stored provider credentials; unset → /admin/v1/credentials answers 503 */
+  GATEWAY_ENCRYPTION_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional(),
   LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
 });
 export type IngressEnv = z.infer<typeof Env>;

@@ -6,7 +6,7 @@ export type OpenAIErrorBody = { error: { message: string; type: string; param: s
 /**
  * OpenAI's `type` and `code` for each gateway code. The SDKs pick their exception class by the HTTP status;
  * `type`/`code` follow OpenAI's own values where OpenAI has one (invalid_api_key, model_not_found,
- * rate_limit_exceeded, insufficient_quota, content_policy_violation), else the gateway code in lower case.
+ * rate_limit_exceeded, content_policy_violation; `budget_exceeded` for a budget), else the gateway code in lower case.
  */
 const OPENAI: Record<ErrorCode, { type: string; code: string }> = {
   INVALID_REQUEST: { type: 'invalid_request_error', code: 'invalid_request' },
@@ -16,7 +16,7 @@ const OPENAI: Record<ErrorCode, { type: string; code: string }> = {
   NOT_FOUND: { type: 'invalid_request_error', code: 'not_found' },
   PAYLOAD_TOO_LARGE: { type: 'invalid_request_error', code: 'payload_too_large' },
   RATE_LIMITED: { type: 'rate_limit_error', code: 'rate_limit_exceeded' },
-  BUDGET_EXCEEDED: { type: 'insufficient_quota', code: 'insufficient_quota' },
+  BUDGET_EXCEEDED: { type: 'insufficient_quota', code: 'budget_exceeded' },
   MODERATION_BLOCKED: { type: 'invalid_request_error', code: 'content_policy_violation' },
   CONTEXT_WINDOW_EXCEEDED: { type: 'invalid_request_error', code: 'context_length_exceeded' },
   PROVIDER_ERROR: { type: 'server_error', code: 'provider_error' },

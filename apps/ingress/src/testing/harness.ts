@@ -84,7 +84,9 @@ export type Ingress = { app: NestFastifyApplication; url: string; env: IngressEn
 
 export async function startIngress(natsUrl: string, databaseUrl: string, extra: Record<string, string> = {}): Promise<Ingress> {
   const masterKey = `sk-master-${randomBytes(12).toString('hex')}`;
-  const env = loadEnv({ NATS_URL: natsUrl, DATABASE_URL: databaseUrl, GATEWAY_MASTER_KEY: masterKey, LOG_LEVEL: 'error', ...extra });
+  // a fresh Redis prefix per ingress (a spec passes REDIS_PREFIX in `extra` to share one between replicas)
+  const redis = { REDIS_URL: 'redis://127.0.0.1:6379', REDIS_PREFIX: `gwingress${randomBytes(4).toString('hex')}` };
+  const env = loadEnv({ NATS_URL: natsUrl, DATABASE_URL: databaseUrl, GATEWAY_MASTER_KEY: masterKey, LOG_LEVEL: 'error', ...redis, ...extra });
   const app = await createIngressApp(env);
   await app.listen(0, '127.0.0.1');
   const addr = app.getHttpServer().address();

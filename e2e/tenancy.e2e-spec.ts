@@ -1,0 +1,100 @@
+import OpenAI from 'openai';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startStack, type Stack } from '@gw/testing';
+import { SIM_CONFIG, sql, until } from './helpers.js';
+
+/**
+ * Issue 5, done when: 200 parallel requests at a key (and at a team of 5 keys) whose budget fits exactly 20 of them →
+ * at most 20 succeed, and the spend the ledger settled is within the budget. Real stack: ingress reserves the
+ * worst case in Redis, the executor calls the simulator, billing stores the usage and settles the reservation.
+ */
+describe('budgets that cannot be overshot', () => {
+  let stack: Stack;
+  let costOfOne = 0n;
+  const body = {
+    model: 'sim-model',
+    messages: [{ role: 'user' as const, content: 'budget probe: say something short' }],
+    max_tokens: 16,
+  };
+
+  const admin = async (path: string, payload: unknown): Promise<{ id: string; key?: string }> => {
+    const res = await fetch(`${stack.ingressUrl}/admin/v1/${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${stack.masterKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify(payload),
+    });
+    expect(res.status).toBe(201);
+    return (await res.json()) as { id: string; key?: string };
+  };
+  const client = (key: string) =>
+    new OpenAI({ apiKey: key, baseURL: `${stack.ingressUrl}/v1`, maxRetries: 0 });
+  const settled = async (column: 'key_id' | 'team_id', id: string, requests: number): Promise<bigint> => {
+    const row = await until(
+      `${requests} usage rows`,
+      async () => {
+        const r = await sql<{ n: string; cost: string | null }>(
+          stack.databaseUrl,
+          `SELECT count(*)::text AS n, sum(cost_nano_usd)::text AS cost FROM billing.usage_records WHERE ${column} = $1`,
+          [id],
+        );
+        return r[0]?.n === String(requests) ? r[0] : null;
+      },
+      60_000,
+    );
+    return BigInt(row.cost ?? '0');
+  };
+
+  /** 200 requests at once; returns how many were answered, and checks every refusal is a 429 budget_exceeded. */
+  const fire = async (keys: string[]): Promise<number> => {
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, (_, i) => client(keys[i % keys.length]!).chat.completions.create(body)),
+    );
+    for (const r of results) {
+      if (r.status === 'rejected') {
+        expect(r.reason).toBeInstanceOf(OpenAI.RateLimitError);
+        expect((r.reason as InstanceType<typeof OpenAI.RateLimitError>).code).toBe('budget_exceeded');
+      }
+    }
+    return results.filter((r) => r.status === 'fulfilled').length;
+  };
+
+  beforeAll(async () => {
+    stack = await startStack({ configYaml: SIM_CONFIG });
+    // what one such request really costs (the simulator answers the same prompt the same way)
+    const probe = await stack.createKey();
+    await client(probe.key).chat.completions.create(body);
+    costOfOne = await settled('key_id', probe.keyId, 1);
+    expect(costOfOne).toBeGreaterThan(0n);
+  });
+  afterAll(async () => stack?.close());
+
+  it('a key whose budget fits exactly 20 requests: at most 20 of 200 succeed, settled spend ≤ budget', async () => {
+    const budget = costOfOne * 20n;
+    const team = await admin('teams', { name: `key-budget-${Date.now()}` });
+    const key = await admin('keys', {
+      teamId: team.id,
+      name: 'budgeted',
+      budgetUsd: Number(budget) / 1e9,
+      budgetPeriod: 'monthly',
+    });
+    const ok = await fire([key.key!]);
+    expect(ok).toBeGreaterThan(0);
+    expect(ok).toBeLessThanOrEqual(20);
+    expect(await settled('key_id', key.id, ok)).toBeLessThanOrEqual(budget);
+  }, 180_000);
+
+  it('a team budget shared by 5 keys: the same', async () => {
+    const budget = costOfOne * 20n;
+    const team = await admin('teams', {
+      name: `team-budget-${Date.now()}`,
+      budgetUsd: Number(budget) / 1e9,
+      budgetPeriod: 'daily',
+    });
+    const keys: string[] = [];
+    for (let i = 0; i < 5; i++) keys.push((await admin('keys', { teamId: team.id, name: `k${i}` })).key!);
+    const ok = await fire(keys);
+    expect(ok).toBeGreaterThan(0);
+    expect(ok).toBeLessThanOrEqual(20);
+    expect(await settled('team_id', team.id, ok)).toBeLessThanOrEqual(budget);
+  }, 180_000);
+});

@@ -1,0 +1,333 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Budgets, type BudgetScope, type RateScope } from './budgets.js';
+
+// Real Redis (shared with other suites): every key of this file lives under a fresh prefix.
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+const prefix = `gwtest${randomBytes(4).toString('hex')}`;
+let redis: Redis;
+let redis2: Redis;
+
+beforeAll(() => {
+  redis = new Redis(REDIS_URL);
+  redis2 = new Redis(REDIS_URL); // a second "replica": its own connection and script cache
+});
+afterAll(async () => {
+  const keys = await redis.keys(`${prefix}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+  redis2.disconnect();
+});
+
+const id = () => randomBytes(6).toString('hex');
+const noRates: RateScope[] = [];
+let seq = 0;
+const req = () => `req-${++seq}-${id()}`;
+
+describe('budgets (Lua on real Redis)', () => {
+  it('200 concurrent reservations against a budget that fits exactly 20: 20 pass', async () => {
+    const b = new Budgets(redis, { prefix });
+    const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 20n * 1_234_567n, period: 'monthly' };
+    const now = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () =>
+        b.admit({
+          requestId: req(),
+          nowMs: now,
+          tokens: 10,
+          amountNanoUsd: 1_234_567n,
+          rates: noRates,
+          budgets: [budget],
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(20);
+    const denied = results.find((r) => !r.ok);
+    expect(denied).toMatchObject({ ok: false, reason: 'budget', scope: `key:${budget.id}` });
+    expect(await b.read('key', budget.id, 'monthly', now)).toEqual({
+      spentNanoUsd: 0n,
+      reservedNanoUsd: 20n * 1_234_567n,
+    });
+  });
+
+  it('a team budget shared by 5 keys holds across them and across two connections', async () => {
+    const b1 = new Budgets(redis, { prefix });
+    const b2 = new Budgets(redis2, { prefix });
+    const team: BudgetScope = { scope: 'team', id: id(), limitNanoUsd: 20n * 1000n, period: 'daily' };
+    const keys = Array.from({ length: 5 }, id);
+    const results = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        (i % 2 ? b1 : b2).admit({
+          requestId: req(),
+          nowMs: Date.now(),
+          tokens: 1,
+          amountNanoUsd: 1000n,
+          rates: noRates,
+          budgets: [{ scope: 'key', id: keys[i % 5] ?? '', limitNanoUsd: 1_000_000n, period: 'total' }, team],
+        }),
+      ),
+    );
+    expect(results.filter((r) => r.ok)).toHaveLength(20);
+  });
+
+  it('settles to the real cost, once, and frees the difference', async () => {
+    const b = new Budgets(redis, { prefix });
+    const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 1000n, period: 'total' };
+    const r1 = req();
+    expect(
+      (
+        await b.admit({
+          requestId: r1,
+          nowMs: Date.now(),
+          tokens: 5,
+          amountNanoUsd: 600n,
+          rates: noRates,
+          budgets: [budget],
+        })
+      ).ok,
+    ).toBe(true);
+    // 600 held: a second 600 does not fit
+    expect(
+      (
+        await b.admit({
+          requestId: req(),
+          nowMs: Date.now(),
+          tokens: 5,
+          amountNanoUsd: 600n,
+          rates: noRates,
+          budgets: [budget],
+        })
+      ).ok,
+    ).toBe(false);
+    await b.settle([{ requestId: r1, costNanoUsd: 100n, tokens: 5 }]);
+    await b.settle([{ requestId: r1, costNanoUsd: 100n, tokens: 5 }]); // a redelivered event: no effect
+    expect(await b.read('key', budget.id, 'total')).toEqual({ spentNanoUsd: 100n, reservedNanoUsd: 0n });
+    expect(
+      (
+        await b.admit({
+          requestId: req(),
+          nowMs: Date.now(),
+          tokens: 5,
+          amountNanoUsd: 600n,
+          rates: noRates,
+          budgets: [budget],
+        })
+      ).ok,
+    ).toBe(true);
+  });
+
+  it('keeps large amounts exact (millions of USD in nano-USD)', async () => {
+    const b = new Budgets(redis, { prefix });
+    const budget: BudgetScope = {
+      scope: 'team',
+      id: id(),
+      limitNanoUsd: 9_000_000_000_000_000n,
+      period: 'total',
+    };
+    const [r1, r2] = [req(), req()];
+    const admit = (r: string) =>
+      b.admit({
+        requestId: r,
+        nowMs: Date.now(),
+        tokens: 1,
+        amountNanoUsd: 4_500_000_000_000_001n,
+        rates: noRates,
+        budgets: [budget],
+      });
+    expect((await admit(r1)).ok).toBe(true);
+    expect((await admit(r2)).ok).toBe(false);
+    const alerts = await b.settle([{ requestId: r1, costNanoUsd: 4_500_000_000_000_001n, tokens: 1 }]);
+    expect(alerts.map((a) => a.spentNanoUsd)).toEqual([4_500_000_000_000_001n]);
+    expect(await b.read('team', budget.id, 'total')).toEqual({
+      spentNanoUsd: 4_500_000_000_000_001n,
+      reservedNanoUsd: 0n,
+    });
+  });
+
+  it('alerts at 50, 80 and 100 %, each once per period', async () => {
+    const b = new Budgets(redis, { prefix });
+    const budget: BudgetScope = { scope: 'team', id: id(), limitNanoUsd: 1000n, period: 'monthly' };
+    const spend = async (cost: bigint) => {
+      const r = req();
+      await b.admit({
+        requestId: r,
+        nowMs: Date.now(),
+        tokens: 1,
+        amountNanoUsd: 0n,
+        rates: noRates,
+        budgets: [budget],
+      });
+      return b.settle([{ requestId: r, costNanoUsd: cost, tokens: 1 }]);
+    };
+    expect(await spend(400n)).toEqual([]);
+    expect((await spend(450n)).map((a) => a.thresholdPct)).toEqual([50, 80]);
+    expect(await spend(10n)).toEqual([]);
+    const last = await spend(200n);
+    expect(last).toMatchObject([
+      { thresholdPct: 100, scope: 'team', id: budget.id, spentNanoUsd: 1060n, limitNanoUsd: 1000n },
+    ]);
+    expect(await spend(1n)).toEqual([]);
+  });
+
+  it('a hold that is never settled expires (TTL backstop)', async () => {
+    const b = new Budgets(redis, { prefix, holdTtlMs: 50 });
+    const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 100n, period: 'total' };
+    const t = Date.now();
+    expect(
+      (
+        await b.admit({
+          requestId: req(),
+          nowMs: t,
+          tokens: 1,
+          amountNanoUsd: 100n,
+          rates: noRates,
+          budgets: [budget],
+        })
+      ).ok,
+    ).toBe(true);
+    expect(
+      (
+        await b.admit({
+          requestId: req(),
+          nowMs: t + 10,
+          tokens: 1,
+          amountNanoUsd: 100n,
+          rates: noRates,
+          budgets: [budget],
+        })
+      ).ok,
+    ).toBe(false);
+    expect(
+      (
+        await b.admit({
+          requestId: req(),
+          nowMs: t + 60,
+          tokens: 1,
+          amountNanoUsd: 100n,
+          rates: noRates,
+          budgets: [budget],
+        })
+      ).ok,
+    ).toBe(true);
+  });
+
+  it('rpm across two replicas admits exactly the limit, with remaining counts and retry-after', async () => {
+    const scope: RateScope = { name: `key:${id()}`, rpm: 10, tpm: null, concurrent: null };
+    const replicas = [new Budgets(redis, { prefix }), new Budgets(redis2, { prefix })];
+    const now = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        replicas[i % 2]!.admit({
+          requestId: req(),
+          nowMs: now,
+          tokens: 1,
+          amountNanoUsd: 0n,
+          rates: [scope],
+          budgets: [],
+        }),
+      ),
+    );
+    const ok = results.filter((r) => r.ok);
+    expect(ok).toHaveLength(10);
+    expect(ok.map((r) => r.remainingRequests).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([
+      0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+    ]);
+    const denied = results.find((r) => !r.ok);
+    expect(denied).toMatchObject({
+      reason: 'rpm',
+      scope: scope.name,
+      limitRequests: 10,
+      remainingRequests: 0,
+    });
+    expect(denied?.retryAfterMs).toBe(60_000);
+    // the window slides: a minute later there is room again
+    expect(
+      (
+        await replicas[0]!.admit({
+          requestId: req(),
+          nowMs: now + 60_001,
+          tokens: 1,
+          amountNanoUsd: 0n,
+          rates: [scope],
+          budgets: [],
+        })
+      ).ok,
+    ).toBe(true);
+  });
+
+  it('tpm counts the estimate and is corrected by the real usage', async () => {
+    const b = new Budgets(redis, { prefix });
+    const scope: RateScope = { name: `team:${id()}`, rpm: null, tpm: 100, concurrent: null };
+    const now = Date.now();
+    const r1 = req();
+    expect(
+      await b.admit({
+        requestId: r1,
+        nowMs: now,
+        tokens: 80,
+        amountNanoUsd: 0n,
+        rates: [scope],
+        budgets: [],
+      }),
+    ).toMatchObject({ ok: true, limitTokens: 100, remainingTokens: 20 });
+    expect(
+      await b.admit({
+        requestId: req(),
+        nowMs: now,
+        tokens: 30,
+        amountNanoUsd: 0n,
+        rates: [scope],
+        budgets: [],
+      }),
+    ).toMatchObject({ ok: false, reason: 'tpm', remainingTokens: 20 });
+    await b.settle([{ requestId: r1, costNanoUsd: 0n, tokens: 40 }]);
+    expect(
+      await b.admit({
+        requestId: req(),
+        nowMs: now,
+        tokens: 30,
+        amountNanoUsd: 0n,
+        rates: [scope],
+        budgets: [],
+      }),
+    ).toMatchObject({ ok: true, remainingTokens: 30 });
+  });
+
+  it('caps concurrent requests; release frees a slot', async () => {
+    const b = new Budgets(redis, { prefix });
+    const scope: RateScope = { name: `key:${id()}`, rpm: null, tpm: null, concurrent: 2 };
+    const [a, c] = [req(), req()];
+    const admit = (r: string) =>
+      b.admit({ requestId: r, nowMs: Date.now(), tokens: 1, amountNanoUsd: 0n, rates: [scope], budgets: [] });
+    expect((await admit(a)).ok).toBe(true);
+    expect((await admit(c)).ok).toBe(true);
+    expect(await admit(req())).toMatchObject({ ok: false, reason: 'concurrency' });
+    await b.release(a);
+    expect((await admit(req())).ok).toBe(true);
+  });
+
+  it('nothing is written when one scope refuses (all or nothing)', async () => {
+    const b = new Budgets(redis, { prefix });
+    const rate: RateScope = { name: `key:${id()}`, rpm: 5, tpm: null, concurrent: null };
+    const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 10n, period: 'total' };
+    expect(
+      await b.admit({
+        requestId: req(),
+        nowMs: Date.now(),
+        tokens: 1,
+        amountNanoUsd: 11n,
+        rates: [rate],
+        budgets: [budget],
+      }),
+    ).toMatchObject({ ok: false, reason: 'budget' });
+    expect(await redis.zcard(`${prefix}:rl:${rate.name}:rpm`)).toBe(0);
+  });
+
+  it('survives a script flush (NOSCRIPT → reload)', async () => {
+    const b = new Budgets(redis, { prefix });
+    await b.read('key', id(), 'total');
+    await redis.script('FLUSH');
+    expect(await b.read('key', id(), 'total')).toEqual({ spentNanoUsd: 0n, reservedNanoUsd: 0n });
+  });
+});

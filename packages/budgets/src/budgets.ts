@@ -1,0 +1,242 @@
+import type { Redis } from 'ioredis';
+import { ADMIT_LUA, ADMIT_STATUS, READ_LUA, RELEASE_LUA, SETTLE_LUA } from './scripts.js';
+import { periodOf, type BudgetPeriod } from './periods.js';
+
+/** A scope of rate limits (a key, a team, a key × model …): null = no limit of that kind. */
+export type RateScope = { name: string; rpm: number | null; tpm: number | null; concurrent: number | null };
+export type BudgetScopeKind = 'key' | 'team';
+export type BudgetScope = { scope: BudgetScopeKind; id: string; limitNanoUsd: bigint; period: BudgetPeriod };
+
+export type AdmitRequest = {
+  requestId: string;
+  nowMs: number;
+  /** tokens estimated before the call (prompt + max output), counted against TPM and corrected at settlement */
+  tokens: number;
+  /** the worst-case cost held on every budget until settlement */
+  amountNanoUsd: bigint;
+  rates: readonly RateScope[];
+  budgets: readonly BudgetScope[];
+};
+
+export type AdmitDenied = {
+  ok: false;
+  reason: 'rpm' | 'tpm' | 'concurrency' | 'budget';
+  /** the RateScope name, or `<scope>:<id>` of the budget */
+  scope: string;
+  retryAfterMs: number;
+  limitRequests: number | null;
+  remainingRequests: number | null;
+  limitTokens: number | null;
+  remainingTokens: number | null;
+};
+export type AdmitResult =
+  | {
+      ok: true;
+      limitRequests: number | null;
+      remainingRequests: number | null;
+      limitTokens: number | null;
+      remainingTokens: number | null;
+    }
+  | AdmitDenied;
+
+export type Settlement = { requestId: string; costNanoUsd: bigint; tokens: number };
+export type BudgetAlert = {
+  budgetKey: string;
+  scope: BudgetScopeKind;
+  id: string;
+  periodId: string;
+  thresholdPct: number;
+  spentNanoUsd: bigint;
+  limitNanoUsd: bigint;
+};
+
+export type BudgetsOptions = {
+  /** every key starts with `${prefix}:` */
+  prefix: string;
+  /** how long a hold (budget reservation, concurrency slot) lives when its request never settles */
+  holdTtlMs?: number;
+  /** how long the settlement record is kept for a late settlement (billing down for a while) */
+  recordTtlMs?: number;
+};
+
+const REASONS = {
+  [ADMIT_STATUS.rpm]: 'rpm',
+  [ADMIT_STATUS.tpm]: 'tpm',
+  [ADMIT_STATUS.concurrency]: 'concurrency',
+  [ADMIT_STATUS.budget]: 'budget',
+} as const;
+
+type ScriptName = 'admit' | 'settle' | 'release' | 'read';
+const SCRIPTS: Record<ScriptName, string> = {
+  admit: ADMIT_LUA,
+  settle: SETTLE_LUA,
+  release: RELEASE_LUA,
+  read: READ_LUA,
+};
+
+const nullable = (n: number): number | null => (n < 0 ? null : n);
+
+/**
+ * Rate limits and budget reservations in Redis, shared by the ingress (admit before the call, release the
+ * concurrency slot after it) and billing (settle once the usage is durably stored). One EVALSHA per admission.
+ */
+export class Budgets {
+  private readonly holdTtlMs: number;
+  private readonly recordTtlMs: number;
+  private readonly shas = new Map<ScriptName, string>();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly opts: BudgetsOptions,
+  ) {
+    this.holdTtlMs = opts.holdTtlMs ?? 300_000;
+    this.recordTtlMs = opts.recordTtlMs ?? 7 * 86_400_000;
+  }
+
+  async admit(r: AdmitRequest): Promise<AdmitResult> {
+    const p = this.opts.prefix;
+    const minute = Math.floor(r.nowMs / 60_000);
+    const keys: string[] = [this.recordKey(r.requestId)];
+    const args: Array<string | number> = [
+      r.nowMs,
+      r.requestId,
+      this.holdTtlMs,
+      this.recordTtlMs,
+      r.amountNanoUsd.toString(),
+      r.tokens,
+      r.rates.length,
+      r.budgets.length,
+    ];
+    for (const s of r.rates) {
+      keys.push(`${p}:rl:${s.name}:rpm`, `${p}:rl:${s.name}:tpm:${minute}`, `${p}:rl:${s.name}:conc`);
+      args.push(s.rpm ?? 0, s.tpm ?? 0, s.concurrent ?? 0, 120_000);
+    }
+    for (const b of r.budgets) {
+      const { key, ttlMs } = this.budgetKey(b.scope, b.id, b.period, r.nowMs);
+      keys.push(key, `${key}:h`, `${key}:x`);
+      args.push(b.limitNanoUsd.toString(), ttlMs);
+    }
+    const out = (await this.run('admit', keys, args)) as number[];
+    const [status = 0, index = -1, retryAfterMs = 0, limReq = -1, remReq = -1, limTok = -1, remTok = -1] =
+      out;
+    const limits = {
+      limitRequests: nullable(limReq),
+      remainingRequests: nullable(remReq),
+      limitTokens: nullable(limTok),
+      remainingTokens: nullable(remTok),
+    };
+    if (status === ADMIT_STATUS.ok) return { ok: true, ...limits };
+    const reason = REASONS[status as keyof typeof REASONS];
+    const budget = r.budgets[index];
+    const scope =
+      reason === 'budget'
+        ? budget
+          ? `${budget.scope}:${budget.id}`
+          : 'budget'
+        : (r.rates[index]?.name ?? 'rate');
+    return { ok: false, reason, scope, retryAfterMs: Math.max(0, retryAfterMs), ...limits };
+  }
+
+  /** Frees the request's concurrency slots (the response is over). The budget hold stays until settle. */
+  async release(requestId: string): Promise<void> {
+    await this.run('release', [this.recordKey(requestId)], [requestId]);
+  }
+
+  /**
+   * Settles requests to their real cost, idempotently (a request already settled, or never admitted with a
+   * limit, is a no-op). One pipeline for the whole batch. Returns the budget alerts that fire.
+   */
+  async settle(items: readonly Settlement[]): Promise<BudgetAlert[]> {
+    if (items.length === 0) return [];
+    await this.ensureLoaded();
+    const sha = this.shas.get('settle') ?? '';
+    const pipe = this.redis.pipeline();
+    for (const s of items)
+      pipe.evalsha(
+        sha,
+        1,
+        this.recordKey(s.requestId),
+        s.requestId,
+        s.costNanoUsd.toString(),
+        Math.max(0, Math.round(s.tokens)),
+      );
+    const results = (await pipe.exec()) ?? [];
+    const alerts: BudgetAlert[] = [];
+    for (const [err, value] of results) {
+      if (err) throw err;
+      const flat = value as Array<string | number>;
+      for (let i = 0; i + 3 < flat.length; i += 4)
+        alerts.push(
+          this.alert(String(flat[i]), Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3])),
+        );
+    }
+    return alerts;
+  }
+
+  /** Spent and reserved (holds of requests not settled yet) of one budget in the period containing `nowMs`. */
+  async read(
+    scope: BudgetScopeKind,
+    id: string,
+    period: BudgetPeriod,
+    nowMs = Date.now(),
+  ): Promise<{ spentNanoUsd: bigint; reservedNanoUsd: bigint }> {
+    const { key } = this.budgetKey(scope, id, period, nowMs);
+    const [spent = '0', reserved = '0'] = (await this.run(
+      'read',
+      [key, `${key}:h`, `${key}:x`],
+      [nowMs],
+    )) as string[];
+    return { spentNanoUsd: BigInt(spent), reservedNanoUsd: BigInt(reserved) };
+  }
+
+  private budgetKey(
+    scope: BudgetScopeKind,
+    id: string,
+    period: BudgetPeriod,
+    nowMs: number,
+  ): { key: string; ttlMs: number } {
+    const { id: periodId, ttlMs } = periodOf(period, nowMs);
+    return { key: `${this.opts.prefix}:bud:${scope}:${id}:${periodId}`, ttlMs };
+  }
+
+  private recordKey(requestId: string): string {
+    return `${this.opts.prefix}:req:${requestId}`;
+  }
+
+  private alert(budgetKey: string, thresholdPct: number, spent: string, limit: string): BudgetAlert {
+    // <prefix>:bud:<scope>:<id>:<period>; the prefix has no ':' and ids are ours (no ':' either)
+    const parts = budgetKey.split(':');
+    const periodId = parts.at(-1) ?? '';
+    const id = parts.at(-2) ?? '';
+    const scope = parts.at(-3) === 'team' ? 'team' : 'key';
+    return {
+      budgetKey,
+      scope,
+      id,
+      periodId,
+      thresholdPct,
+      spentNanoUsd: BigInt(spent),
+      limitNanoUsd: BigInt(limit),
+    };
+  }
+
+  private async ensureLoaded(): Promise<void> {
+    if (this.shas.size === 4) return;
+    for (const [name, lua] of Object.entries(SCRIPTS) as Array<[ScriptName, string]>) {
+      this.shas.set(name, (await this.redis.script('LOAD', lua)) as string);
+    }
+  }
+
+  /** EVALSHA, loading the scripts on first use and again after a Redis restart (NOSCRIPT). */
+  private async run(name: ScriptName, keys: string[], args: Array<string | number>): Promise<unknown> {
+    await this.ensureLoaded();
+    try {
+      return await this.redis.evalsha(this.shas.get(name) ?? '', keys.length, ...keys, ...args);
+    } catch (err) {
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      this.shas.clear();
+      await this.ensureLoaded();
+      return this.redis.evalsha(this.shas.get(name) ?? '', keys.length, ...keys, ...args);
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import { describe, expect, it } from 'vitest';
+import { periodOf } from './periods.js';
+import { worstCaseCostNanoUsd } from './cost.js';
+
+describe('periodOf', () => {
+  const t = Date.UTC(2026, 10, 23, 12, 0, 0); // 2026-11-23T12:00Z
+  it('names the UTC day, month, or the whole life of the budget', () => {
+    expect(periodOf('daily', t)).toEqual({ id: 'd2026-11-23', ttlMs: 12 * 3_600_000 + 86_400_000 });
+    expect(periodOf('monthly', t).id).toBe('m2026-11');
+    expect(periodOf('monthly', t).ttlMs).toBe(Date.UTC(2026, 11, 1) - t + 86_400_000);
+    expect(periodOf('total', t)).toEqual({ id: 't', ttlMs: 0 });
+  });
+  it('rolls over at midnight UTC and at the year end', () => {
+    expect(periodOf('daily', Date.UTC(2026, 11, 31, 23, 59, 59, 999)).id).toBe('d2026-12-31');
+    expect(periodOf('monthly', Date.UTC(2027, 0, 1)).id).toBe('m2027-01');
+  });
+});
+
+describe('worstCaseCostNanoUsd', () => {
+  it('prices the most expensive target', () => {
+    const cheap = { inputPerMTok: 0.15, outputPerMTok: 0.6 };
+    const dear = { inputPerMTok: 2.5, outputPerMTok: 10 };
+    expect(worstCaseCostNanoUsd([cheap, dear, null], 1000, 100)).toBe(2_500_000n + 1_000_000n);
+    expect(worstCaseCostNanoUsd([], 1000, 100)).toBe(0n);
+  });
+});
