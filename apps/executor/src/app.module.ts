@@ -1,11 +1,14 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { loadGatewayConfig } from '@gw/config';
-import { DurablePublisher, NATS_CONNECTION, NatsModule } from '@gw/transport';
+import { contracts } from '@gw/contracts';
+import { DurablePublisher, HotClient, NATS_CONNECTION, NatsModule } from '@gw/transport';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { rawEnv, type ExecutorEnv } from './config/env.js';
 import { EXECUTOR_ENV } from './config/tokens.js';
 import { ChatExecutor } from './chat/chat.executor.js';
 import { ChatRpc } from './chat/chat.rpc.js';
+import { ConfigReload } from './chat/config-reload.js';
+import type { OutcomeSink } from './chat/routing-story.js';
 import { PingController } from './health/ping.controller.js';
 import { ProviderDirectory } from './providers/provider-directory.js';
 import { UpstreamClient } from './upstream/upstream.client.js';
@@ -38,10 +41,15 @@ export class AppModule {
         },
         {
           provide: ChatExecutor,
-          useFactory: (d: ProviderDirectory, u: UpstreamClient, r: UsageRecorder) => new ChatExecutor(d, u, r),
-          inject: [ProviderDirectory, UpstreamClient, UsageRecorder],
+          useFactory: (d: ProviderDirectory, u: UpstreamClient, r: UsageRecorder, hot: HotClient) => {
+            // every attempt's outcome goes to every router replica (health: latency, circuit breaker)
+            const outcomes: OutcomeSink = (e) => hot.emit(contracts.routingOutcome, e, e.requestId);
+            return new ChatExecutor(d, u, r, outcomes);
+          },
+          inject: [ProviderDirectory, UpstreamClient, UsageRecorder, HotClient],
         },
         ChatRpc,
+        ConfigReload,
       ],
     };
   }

@@ -13,6 +13,7 @@ import { ModelsHttp } from './models/models.http.js';
 import { HealthHttp } from './health/health.http.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { AdminHttp } from './admin/admin.http.js';
+import { ConfigHttp } from './admin/config.http.js';
 import { AdminRepository } from './admin/admin.repository.js';
 import { AdminService } from './admin/admin.service.js';
 
@@ -22,7 +23,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [NatsModule.forRoot({ service: 'ingress', url: env.NATS_URL })],
-      controllers: [ChatHttp, ModelsHttp, HealthHttp, AdminHttp],
+      controllers: [ChatHttp, ModelsHttp, HealthHttp, AdminHttp, ConfigHttp],
       providers: [
         { provide: INGRESS_ENV, useValue: env },
         gatewayConfigProvider,

@@ -4,6 +4,7 @@ import type { RouterEnv } from './config/env.js';
 import { ROUTER_ENV } from './config/tokens.js';
 import { CatalogueService } from './planning/catalogue.service.js';
 import { ChatRoute } from './planning/chat.route.js';
+import { OutcomeHandler } from './health/outcome.handler.js';
 import { ModelsController } from './models/models.controller.js';
 
 @Module({})
@@ -13,7 +14,7 @@ export class AppModule {
       module: AppModule,
       imports: [NatsModule.forRoot({ service: 'router', url: env.NATS_URL })],
       controllers: [ModelsController],
-      providers: [{ provide: ROUTER_ENV, useValue: env }, CatalogueService, ChatRoute],
+      providers: [{ provide: ROUTER_ENV, useValue: env }, CatalogueService, ChatRoute, OutcomeHandler],
     };
   }
 }

@@ -51,10 +51,29 @@ export function validateConfig(raw: unknown, env: Env): GatewayConfig {
       m.targets.forEach((t, j) => {
         if (!ids.has(t.provider)) problems.push(`models[${i}].targets[${j}].provider: unknown provider ${t.provider}`);
       });
+      problems.push(...routingProblems(parsed.data, i));
+    });
+    parsed.data.routing.policies.forEach((p, i) => {
+      for (const id of p.allow.providers ?? []) if (!ids.has(id)) problems.push(`routing.policies[${i}].allow.providers: unknown provider ${id}`);
     });
   }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
+}
+
+/** A model's routing section may only name prompt classes and targets that exist. */
+function routingProblems(config: GatewayConfig, i: number): string[] {
+  const m = config.models[i]!;
+  const out: string[] = [];
+  const classes = new Set(config.routing.classes.map((c) => c.name));
+  const targets = new Set(m.targets.map((t) => `${t.provider}/${t.model}`));
+  m.routing?.classes.forEach((rule, j) => {
+    if (!classes.has(rule.class)) out.push(`models[${i}].routing.classes[${j}].class: unknown prompt class ${rule.class} (define it in routing.classes)`);
+    for (const t of rule.targets) if (!targets.has(t)) out.push(`models[${i}].routing.classes[${j}].targets: ${t} is not a target of ${m.name}`);
+  });
+  const h = m.routing?.hedge;
+  if (h && h.minDelayMs > h.maxDelayMs) out.push(`models[${i}].routing.hedge: minDelayMs is above maxDelayMs`);
+  return out;
 }
 
 export function parseConfigText(text: string, env: Env): GatewayConfig {

@@ -4,6 +4,7 @@ import {
   CacheLookupResult,
   CacheStoreEvent,
   CancelEvent,
+  ConfigReloadEvent,
   ModelsListRequest,
   ModelsListResult,
   ModerationCheckRequest,
@@ -11,6 +12,7 @@ import {
   PingResult,
   RollupRequest,
   RollupResult,
+  TargetOutcomeEvent,
 } from './control.js';
 import { UsageEvent } from './chat.js';
 
@@ -50,6 +52,22 @@ export const contracts = {
     service: 'executor',
     broadcast: true,
     schema: CancelEvent,
+  },
+  routingOutcome: {
+    kind: 'event',
+    transport: 'hot',
+    subject: 'routing.evt.target-outcome.v1',
+    service: 'router',
+    broadcast: true,
+    schema: TargetOutcomeEvent,
+  },
+  routingConfigReload: {
+    kind: 'event',
+    transport: 'hot',
+    subject: 'routing.evt.config-reload.v1',
+    service: 'router',
+    broadcast: true,
+    schema: ConfigReloadEvent,
   },
   moderationCheckInput: {
     kind: 'rpc',
@@ -151,6 +169,10 @@ export const HEADERS = {
   plan: 'gw-plan',
   deadline: 'gw-deadline',
   result: 'gw-result',
+  /** the client's x-gateway-route-strategy (router: overrides the model's strategy for this request) */
+  routeStrategy: 'gw-route-strategy',
+  /** the client's x-gateway-region (router: only targets of this region) */
+  region: 'gw-region',
   /** on an `error` frame: the executor already published the usage record of this request */
   usageRecorded: 'gw-usage-recorded',
 } as const;

@@ -10,6 +10,11 @@ const Env = z.object({
   LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
   /** keep-alive connections per upstream origin */
   UPSTREAM_CONNECTIONS_PER_ORIGIN: z.coerce.number().int().positive().default(256),
+  /** watch GATEWAY_CONFIG and reload the providers on change (validated first; a bad file is refused) */
+  CONFIG_WATCH: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
 });
 export type ExecutorEnv = z.infer<typeof Env>;
 

@@ -131,7 +131,7 @@ export class ChatService {
         return;
       }
       const store = ctx.cacheStatus === 'miss' && directive !== 'no-store' && cacheKey ? cacheKey : null;
-      const frames = this.route(ctx, data, req.headers['traceparent']);
+      const frames = this.route(ctx, data, req.headers);
       ctx.frames = frames;
       if (stream) await this.relayStream(ctx, reply, frames);
       else await this.relayResponse(ctx, reply, frames, store);
@@ -201,7 +201,7 @@ export class ChatService {
 
   /* ---------------- the hot path ---------------- */
 
-  private route(ctx: Accepted, data: Uint8Array, traceparent: string | string[] | undefined): FrameStream {
+  private route(ctx: Accepted, data: Uint8Array, reqHeaders: FastifyRequest['headers']): FrameStream {
     const deadlineAt = ctx.receivedAt + this.env.REQUEST_TIMEOUT_MS;
     const meta: RequestMeta = {
       requestId: ctx.requestId,
@@ -227,7 +227,9 @@ export class ChatService {
         [HEADERS.model]: ctx.model,
         [HEADERS.meta]: JSON.stringify(meta),
         [HEADERS.deadline]: String(deadlineAt),
-        [HEADERS.traceparent]: traceparentFrom(traceparent),
+        [HEADERS.traceparent]: traceparentFrom(reqHeaders['traceparent']),
+        // routing hints for the router: x-gateway-route-strategy and x-gateway-region (key, team, tags are in meta)
+        ...routingHeaders(reqHeaders),
       },
     });
   }
@@ -270,6 +272,7 @@ export class ChatService {
       .header('x-gateway-cache', ctx.cacheStatus)
       .header('x-gateway-provider', result?.providerId ?? '')
       .header('x-gateway-model', result?.model ?? '')
+      .header('x-gateway-route', result?.route ?? '')
       .header('x-gateway-overhead-ms', overheadMs.toFixed(2))
       .send(Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength));
   }
@@ -291,6 +294,7 @@ export class ChatService {
       'x-gateway-cache': ctx.cacheStatus,
       'x-gateway-provider': result?.providerId ?? '',
       'x-gateway-model': result?.model ?? '',
+      'x-gateway-route': result?.route ?? '',
       'x-gateway-overhead-ms': overheadMs.toFixed(2),
     });
     res.flushHeaders();
@@ -421,6 +425,16 @@ export class ChatService {
       attempts: 0,
     };
   }
+}
+
+/** The client's routing headers, as hot-path headers (only when sent, and only sane values). */
+function routingHeaders(h: FastifyRequest['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  const strategy = h['x-gateway-route-strategy'];
+  const region = h['x-gateway-region'];
+  if (typeof strategy === 'string' && strategy.length > 0 && strategy.length <= 64) out[HEADERS.routeStrategy] = strategy;
+  if (typeof region === 'string' && region.length > 0 && region.length <= 64) out[HEADERS.region] = region;
+  return out;
 }
 
 function resultMeta(frame: Frame): ResultMeta | null {
