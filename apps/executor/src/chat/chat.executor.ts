@@ -208,6 +208,7 @@ export class ChatExecutor {
   /** One attempt on one target: null when it answered, else its failure (a lost hedge is a HedgeLost). */
   private async tryTarget(run: Run, body: ChatCompletionRequest, target: PlanTarget, hedge: AbortSignal | null): Promise<GatewayError | null> {
     const t0 = Date.now();
+    run.story?.begin(target);
     try {
       await this.attempt(run, body, target, t0, hedge);
       return null;

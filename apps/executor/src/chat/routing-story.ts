@@ -25,6 +25,8 @@ const SHORT: Record<string, string> = {
  */
 export class RoutingStory {
   private readonly entries: Entry[] = [];
+  /** attempts under way (a hedged pair): at the winner's answer, the other one is about to lose */
+  private readonly running = new Set<PlanTarget>();
 
   constructor(
     private readonly plan: Plan,
@@ -32,22 +34,39 @@ export class RoutingStory {
     private readonly sink: OutcomeSink | null,
   ) {}
 
+  begin(t: PlanTarget): void {
+    this.running.add(t);
+  }
+
   ok(t: PlanTarget, latencyMs: number, ttftMs: number | undefined): void {
+    this.running.delete(t);
     this.entries.push({ providerId: t.providerId, model: t.model, outcome: 'ok', latencyMs });
     this.tell(t, 'ok', latencyMs, undefined, ttftMs);
   }
 
   failed(t: PlanTarget, e: GatewayError, latencyMs: number): void {
+    this.running.delete(t);
+    const last = this.entries.at(-1);
+    if (last && last.outcome === 'ok' && last.providerId === t.providerId && last.model === t.model) {
+      // a stream that started and then broke: one attempt, and it failed
+      last.outcome = 'failed';
+      last.error = e.code;
+      last.latencyMs = latencyMs;
+      this.tell(t, countsAgainstTarget(e) ? 'failed' : 'neutral', latencyMs, e.code);
+      return;
+    }
     this.entries.push({ providerId: t.providerId, model: t.model, outcome: 'failed', error: e.code, latencyMs });
     this.tell(t, countsAgainstTarget(e) ? 'failed' : 'neutral', latencyMs, e.code);
   }
 
   cancelled(t: PlanTarget, latencyMs: number): void {
+    this.running.delete(t);
     this.entries.push({ providerId: t.providerId, model: t.model, outcome: 'cancelled', latencyMs });
     this.tell(t, 'neutral', latencyMs, 'CANCELLED');
   }
 
   hedgeLost(t: PlanTarget, latencyMs: number): void {
+    this.running.delete(t);
     this.entries.push({ providerId: t.providerId, model: t.model, outcome: 'hedge_lost', latencyMs });
     this.tell(t, 'neutral', latencyMs, 'HEDGE_LOST');
   }
@@ -73,6 +92,7 @@ export class RoutingStory {
   /** `openai/gpt-4o-mini:429,anthropic/claude:ok` (skipped targets: `:skipped`). */
   header(): string {
     const parts = this.entries.map((e) => `${e.providerId}/${e.model}:${e.outcome === 'failed' ? (SHORT[e.error ?? ''] ?? (e.error ?? 'failed').toLowerCase()) : e.outcome}`);
+    for (const t of this.running) parts.push(`${t.providerId}/${t.model}:hedge_lost`);
     for (const s of this.plan.skipped) parts.push(`${s.providerId}/${s.model}:skipped`);
     return parts.join(',');
   }
