@@ -10,10 +10,11 @@ import { requireJsonBody } from '../http/json-body.js';
 const ConfigPush = z.strictObject({ yaml: z.string().min(1).optional() });
 
 /**
- * An environment in which every ${VAR} is set: the admin API checks the config's shape and references; each
+ * An environment in which every ${VAR} is set (to a value that passes as a key or a URL): the admin API checks the
+ * config's shape and references; each
  * router and executor replica checks it again against its own environment (provider keys live there).
  */
-const ANY_VAR: Readonly<Record<string, string>> = new Proxy({}, { get: () => 'set-on-the-replica' });
+const ANY_VAR: Readonly<Record<string, string>> = new Proxy({}, { get: () => 'http://set-on-the-replica.invalid' });
 
 /**
  * POST /admin/v1/config: a new gateway config for every router and executor replica, without a restart.

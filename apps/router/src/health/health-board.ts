@@ -6,6 +6,8 @@ export type CircuitState = 'closed' | 'open' | 'half-open';
 const EWMA_ALPHA = 0.2;
 const SAMPLES = 64;
 const BUCKETS = 10;
+/** requests counted in flight at most (per replica); beyond, the oldest are dropped from the count */
+const MAX_PLANNED = 20_000;
 
 /** One target's health, folded from outcome events (every replica folds the same events: the same state). */
 class TargetHealth {
@@ -123,11 +125,18 @@ export class HealthBoard {
   private readonly inFlight = new Map<string, number>();
   /** requestId → target it was planned to first, and when (to end the in-flight count on its final outcome) */
   private readonly planned = new Map<string, { target: string; at: number }>();
+  private lastSweep = 0;
+  private changed: (target: string, from: CircuitState, to: CircuitState) => void = () => undefined;
 
   constructor(
     private settings: BreakerSettings,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** Called on every circuit state change (the router logs them). */
+  onChange(cb: (target: string, from: CircuitState, to: CircuitState) => void): void {
+    this.changed = cb;
+  }
 
   configure(settings: BreakerSettings): void {
     this.settings = settings;
@@ -143,7 +152,12 @@ export class HealthBoard {
   }
 
   record(e: TargetOutcomeEvent): void {
-    if (e.target) this.get(e.target).record(e, this.clock(), this.settings);
+    if (e.target) {
+      const h = this.get(e.target);
+      const from = h.state;
+      h.record(e, this.clock(), this.settings);
+      if (h.state !== from) this.changed(e.target, from, h.state);
+    }
     if (e.final) {
       const p = this.planned.get(e.requestId);
       if (p) {
@@ -155,7 +169,11 @@ export class HealthBoard {
 
   allow(target: string): boolean {
     const h = this.targets.get(target);
-    return h ? h.allow(this.clock(), this.settings) : true;
+    if (!h) return true;
+    const from = h.state;
+    const ok = h.allow(this.clock(), this.settings);
+    if (h.state !== from) this.changed(target, from, h.state);
+    return ok;
   }
 
   state(target: string): CircuitState {
@@ -180,15 +198,19 @@ export class HealthBoard {
   /** A request was planned with this target first; its final outcome event (or maxAgeMs) ends it. */
   started(requestId: string, target: string, maxAgeMs: number): void {
     const now = this.clock();
-    if (this.planned.size > 10_000) this.sweep(now, maxAgeMs);
+    if (this.planned.size >= MAX_PLANNED && now - this.lastSweep >= 1_000) this.sweep(now, maxAgeMs);
     this.planned.set(requestId, { target, at: now });
     this.inFlight.set(target, (this.inFlight.get(target) ?? 0) + 1);
   }
 
+  /** Ends counts whose final event never came (older than maxAgeMs), and keeps the map bounded (oldest first). */
   private sweep(now: number, maxAgeMs: number): void {
+    this.lastSweep = now;
+    let excess = this.planned.size - MAX_PLANNED / 2;
     for (const [id, p] of this.planned) {
-      if (now - p.at < maxAgeMs) continue;
+      if (now - p.at < maxAgeMs && excess <= 0) break; // insertion order: the rest is younger
       this.planned.delete(id);
+      excess--;
       this.inFlight.set(p.target, Math.max(0, (this.inFlight.get(p.target) ?? 1) - 1));
     }
   }

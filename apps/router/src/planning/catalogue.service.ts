@@ -27,6 +27,10 @@ export class CatalogueService implements OnModuleDestroy {
   constructor(@Inject(ROUTER_ENV) private readonly env: RouterEnv) {
     const config = loadGatewayConfig(env.GATEWAY_CONFIG, rawEnv());
     this.health = new HealthBoard(config.routing.breaker);
+    this.health.onChange((target, from, to) => {
+      if (to === 'open') this.logger.warn(`circuit ${target}: ${from} → open (its calls fail; it gets no traffic for ${this.catalogue.config.routing.breaker.openMs} ms)`);
+      else this.logger.warn(`circuit ${target}: ${from} → ${to}`);
+    });
     this.current = new Planner(new Catalogue(config), this.health);
     this.describe(config, env.GATEWAY_CONFIG ?? 'built-in simulator config');
     if (env.GATEWAY_CONFIG && env.CONFIG_WATCH) this.stopWatching = watchConfigFile(env.GATEWAY_CONFIG, rawEnv(), this.listener);

@@ -20,6 +20,8 @@ export type CompiledTarget = {
   region: string | null;
   contextWindow: number | null;
   family: TokenFamily;
+  /** the plan entry serialised once: a plan's JSON is put together from these */
+  json: string;
 };
 
 export type ModelEntry = {
@@ -30,6 +32,8 @@ export type ModelEntry = {
   classTargets: Map<string, Set<string>>;
   /** some target has a context window: the prompt is counted */
   windows: boolean;
+  /** JSON.stringify(name) */
+  nameJson: string;
   /** the plan in config order (no policy, no health): direct use, and the catalogue's own tests */
   staticPlan: { plan: Plan; json: string };
 };
@@ -45,6 +49,8 @@ export class Catalogue {
   private readonly direct = new Map<string, ModelEntry>();
   private readonly providers = new Map<string, ProviderConfig>();
   readonly policy: PlanPolicy;
+  /** the policy serialised once, without and with hedging */
+  readonly policyJson: { plain: string; hedged: string };
 
   constructor(readonly config: GatewayConfig) {
     for (const p of config.providers) this.providers.set(p.id, p);
@@ -58,6 +64,7 @@ export class Catalogue {
       ttftTimeoutMs: r.timeouts.ttftMs ?? null,
       hedge: false,
     };
+    this.policyJson = { plain: JSON.stringify(this.policy), hedged: JSON.stringify({ ...this.policy, hedge: true }) };
     for (const m of config.models) {
       const targets = m.targets.map((t) =>
         this.compile(this.providers.get(t.provider)!, t.model, t.price ?? null, t.weight ?? 1, t.region ?? null, t.contextWindow ?? null),
@@ -77,6 +84,7 @@ export class Catalogue {
       routing,
       classTargets,
       windows: targets.some((t) => t.contextWindow !== null),
+      nameJson: JSON.stringify(name),
       staticPlan: { plan, json: JSON.stringify(plan) },
     };
   }
@@ -89,9 +97,11 @@ export class Catalogue {
     region: string | null,
     contextWindow: number | null,
   ): CompiledTarget {
+    const plan: PlanTarget = { providerId: p.id, providerType: p.type, model, baseUrl: p.baseUrl ?? null, timeoutMs: p.timeoutMs, price };
     return {
       key: `${p.id}/${model}`,
-      plan: { providerId: p.id, providerType: p.type, model, baseUrl: p.baseUrl ?? null, timeoutMs: p.timeoutMs, price },
+      plan,
+      json: JSON.stringify(plan),
       weight,
       region,
       contextWindow,

@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { contracts, GatewayError, HEADERS, RequestMeta } from '@gw/contracts';
+import { contracts, GatewayError, HEADERS, type RequestMeta } from '@gw/contracts';
 import { Handles, HotServer, type FrameWriter, type StreamRequest } from '@gw/transport';
 import { CatalogueService } from './catalogue.service.js';
 
@@ -24,7 +24,7 @@ export class ChatRoute {
     if (!model) throw new GatewayError('INVALID_REQUEST', 'model is required', { param: 'model' });
     const meta = parseMeta(h?.get(HEADERS.meta));
     const { json, plan, promptClass } = this.catalogue.planner.plan({
-      requestId: meta?.requestId ?? h?.get(HEADERS.requestId) ?? '',
+      requestId: meta?.requestId || h?.get(HEADERS.requestId) || '',
       model,
       stream: meta?.stream ?? false,
       teamId: meta?.teamId ?? null,
@@ -44,12 +44,24 @@ export class ChatRoute {
   }
 }
 
-function parseMeta(raw: string | undefined): RequestMeta | null {
+type RoutingMeta = Pick<RequestMeta, 'requestId' | 'stream' | 'teamId' | 'keyId' | 'tags'>;
+
+/**
+ * The fields of gw-meta the router routes on, read by hand (a full zod parse costs more than the whole plan).
+ * The executor validates the header in full; a malformed one here only means no metadata to match policies on.
+ */
+function parseMeta(raw: string | undefined): RoutingMeta | null {
   if (!raw) return null;
+  let v: unknown;
   try {
-    const r = RequestMeta.safeParse(JSON.parse(raw));
-    return r.success ? r.data : null;
+    v = JSON.parse(raw);
   } catch {
     return null;
   }
+  if (!v || typeof v !== 'object') return null;
+  const o = v as Record<string, unknown>;
+  const str = (x: unknown) => (typeof x === 'string' ? x : null);
+  const tags: Record<string, string> = {};
+  if (o['tags'] && typeof o['tags'] === 'object') for (const [k, t] of Object.entries(o['tags'])) if (typeof t === 'string') tags[k] = t;
+  return { requestId: str(o['requestId']) ?? '', stream: o['stream'] === true, teamId: str(o['teamId']), keyId: str(o['keyId']), tags };
 }

@@ -1,5 +1,4 @@
 import {
-  ChatCompletionRequest,
   GatewayError,
   RouteStrategy,
   ROUTE_STRATEGIES,
@@ -92,21 +91,25 @@ export class Planner {
 
     const hedge = entry.routing.hedge;
     const hedging = !!hedge?.enabled && !req.stream && live.length > 1;
-    const targets: PlanTarget[] = live.map((t) => {
-      if (!hedging || !hedge) return t.plan;
-      const p95 = this.health.p95(t.key);
-      const after = Math.min(hedge.maxDelayMs, Math.max(hedge.minDelayMs, Math.round(p95 ?? hedge.maxDelayMs)));
-      return { ...t.plan, hedgeAfterMs: after };
-    });
-    const plan: Plan = {
-      model: entry.name,
-      targets,
-      strategy,
-      policy: hedging ? { ...this.catalogue.policy, hedge: true } : this.catalogue.policy,
-      skipped,
-    };
+    const targets: PlanTarget[] = [];
+    // the JSON is put together from pieces serialised once per config: planning stays a few microseconds
+    let targetsJson = '';
+    for (const t of live) {
+      let pt = t.plan;
+      let js = t.json;
+      if (hedging && hedge) {
+        const p95 = this.health.p95(t.key);
+        pt = { ...t.plan, hedgeAfterMs: Math.min(hedge.maxDelayMs, Math.max(hedge.minDelayMs, Math.round(p95 ?? hedge.maxDelayMs))) };
+        js = JSON.stringify(pt);
+      }
+      targets.push(pt);
+      targetsJson += targetsJson ? `,${js}` : js;
+    }
+    const policy = hedging ? { ...this.catalogue.policy, hedge: true } : this.catalogue.policy;
+    const plan: Plan = { model: entry.name, targets, strategy, policy, skipped };
+    const json = `{"model":${entry.nameJson},"targets":[${targetsJson}],"strategy":"${strategy}","policy":${hedging ? this.catalogue.policyJson.hedged : this.catalogue.policyJson.plain},"skipped":${skipped.length ? JSON.stringify(skipped) : '[]'}}`;
     this.health.started(req.requestId, live[0]!.key, IN_FLIGHT_MAX_AGE_MS);
-    return { plan, json: JSON.stringify(plan), promptClass };
+    return { plan, json, promptClass };
   }
 
   private strategyOf(req: PlanRequest, entry: ModelEntry): RouteStrategy {
@@ -225,7 +228,11 @@ function matches(p: RoutingPolicy, req: PlanRequest): boolean {
   return true;
 }
 
-/** The prompt's text (every message, tools too: they count against the window) and the last user message. */
+/**
+ * The prompt's text (every message, tools too: they count against the window), the last user message, and the
+ * answer's token limit. Read by hand, not by the zod schema: the ingress validated the body, and the schema parse
+ * would cost more than the plan.
+ */
 function parseBody(body: Uint8Array): Parsed {
   let raw: unknown;
   try {
@@ -233,24 +240,29 @@ function parseBody(body: Uint8Array): Parsed {
   } catch {
     throw new GatewayError('INVALID_REQUEST', 'the request body is not JSON');
   }
-  const r = ChatCompletionRequest.safeParse(raw);
-  if (!r.success) throw new GatewayError('INVALID_REQUEST', `invalid request: ${r.error.issues[0]?.message ?? 'invalid'}`);
+  const r = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const messages = Array.isArray(r['messages']) ? (r['messages'] as unknown[]) : [];
   const parts: string[] = [];
   let lastUser = '';
-  for (const m of r.data.messages) {
-    const c = 'content' in m ? m.content : null;
-    let text = '';
-    if (typeof c === 'string') text = c;
-    else if (Array.isArray(c)) text = c.map((p) => (p.type === 'text' ? p.text : '')).join('\n');
-    if (m.role === 'assistant' && m.tool_calls) text += JSON.stringify(m.tool_calls);
+  for (const m of messages) {
+    if (!m || typeof m !== 'object') continue;
+    const msg = m as Record<string, unknown>;
+    const text = textOf(msg['content']) + (msg['tool_calls'] !== undefined ? JSON.stringify(msg['tool_calls']) : '');
     parts.push(text);
-    if (m.role === 'user') lastUser = text;
+    if (msg['role'] === 'user') lastUser = text;
   }
-  if (r.data.tools) parts.push(JSON.stringify(r.data.tools));
-  return {
-    text: parts.join('\n'),
-    lastUser,
-    messages: r.data.messages.length,
-    maxOutput: r.data.max_completion_tokens ?? r.data.max_tokens ?? 0,
-  };
+  if (r['tools'] !== undefined) parts.push(JSON.stringify(r['tools']));
+  const limit = r['max_completion_tokens'] ?? r['max_tokens'];
+  return { text: parts.join('\n'), lastUser, messages: messages.length, maxOutput: typeof limit === 'number' && limit > 0 ? limit : 0 };
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  let out = '';
+  for (const p of content as unknown[]) {
+    const part = p as { type?: unknown; text?: unknown } | null;
+    if (part && part.type === 'text' && typeof part.text === 'string') out += out ? `\n${part.text}` : part.text;
+  }
+  return out;
 }
