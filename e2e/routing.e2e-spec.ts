@@ -49,14 +49,24 @@ describe('routing and resilience, two router and two executor replicas', () => {
     ({ key, teamId } = await stack.createKey());
     client = new OpenAI({ apiKey: key, baseURL: `${stack.ingressUrl}/v1`, maxRetries: 0, timeout: 30_000 });
     // the second replicas are up when both answer: wait for a few plain requests through each
-    await until('the stack to answer', () => ask('pinned').then(() => true, () => false), 30_000);
+    await until(
+      'the stack to answer',
+      () =>
+        ask('pinned').then(
+          () => true,
+          () => false,
+        ),
+      30_000,
+    );
   }, 120_000);
   afterAll(async () => stack?.close());
 
   let n = 0;
   const prompt = () => `route me ${(n++).toString(36)} ${Math.random().toString(36).slice(2)}`;
   const ask = (model: string, headers: Record<string, string> = {}) =>
-    client.chat.completions.create({ model, messages: [{ role: 'user', content: prompt() }] }, { headers }).withResponse();
+    client.chat.completions
+      .create({ model, messages: [{ role: 'user', content: prompt() }] }, { headers })
+      .withResponse();
   const deadCalls = () => stack.simulator.stats().requestsByModel['dead-primary'] ?? 0;
 
   it('a dead primary: no client request fails, and it gets no traffic 1 s after its first failure, on every replica', async () => {
@@ -87,14 +97,20 @@ describe('routing and resilience, two router and two executor replicas', () => {
     expect(routes[0]).toBe('sim-dead/dead-primary:5xx,sim/healthy-secondary:ok');
     expect(routes.at(-1)).toBe('sim/healthy-secondary:ok,sim-dead/dead-primary:skipped');
     // both router replicas opened the circuit (each folds the executors' broadcast outcomes)
-    for (const r of ['router', 'router-2']) expect(stack.processes.logsOf(r)).toContain('circuit sim-dead/dead-primary: closed → open');
+    for (const r of ['router', 'router-2'])
+      expect(stack.processes.logsOf(r)).toContain('circuit sim-dead/dead-primary: closed → open');
     stack.simulator.clearFaults();
   }, 30_000);
 
   it('x-gateway-route-strategy: an unknown one is a 400 in the OpenAI format; a known one is used', async () => {
-    const err = await ask('pinned', { 'x-gateway-route-strategy': 'fastest' }).then(() => null, (e: unknown) => e);
+    const err = await ask('pinned', { 'x-gateway-route-strategy': 'fastest' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
-    expect((err as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({ message: expect.stringContaining('unknown strategy fastest') });
+    expect((err as InstanceType<typeof OpenAI.APIError>).error).toMatchObject({
+      message: expect.stringContaining('unknown strategy fastest'),
+    });
     const { response } = await ask('pinned', { 'x-gateway-route-strategy': 'cost' });
     expect(response.headers.get('x-gateway-route')).toMatch(/:ok$/);
   });
@@ -103,7 +119,10 @@ describe('routing and resilience, two router and two executor replicas', () => {
     const before = stack.simulator.stats().requestsByModel['tiny-window'] ?? 0;
     const err = await client.chat.completions
       .create({ model: 'small-window', messages: [{ role: 'user', content: 'many words '.repeat(500) }] })
-      .then(() => null, (e: unknown) => e);
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.APIError>).code).toBe('context_length_exceeded');
     expect(stack.simulator.stats().requestsByModel['tiny-window'] ?? 0).toBe(before);
@@ -129,11 +148,20 @@ describe('routing and resilience, two router and two executor replicas', () => {
     const good = await fetch(`${stack.ingressUrl}/admin/v1/config`, {
       method: 'POST',
       headers: admin,
-      body: JSON.stringify({ yaml: config(`  policies:\n    - { name: eu-only, when: { team: "${teamId}" }, allow: { regions: [eu] } }\n`) }),
+      body: JSON.stringify({
+        yaml: config(
+          `  policies:\n    - { name: eu-only, when: { team: "${teamId}" }, allow: { regions: [eu] } }\n`,
+        ),
+      }),
     });
     expect(good.status).toBe(202);
     // every replica applies the broadcast: from now on, 20 requests in a row all go to the EU target
-    await until('the EU pin on every replica', async () => (await ask('pinned')).response.headers.get('x-gateway-provider') === 'sim-eu', 5_000, 50);
+    await until(
+      'the EU pin on every replica',
+      async () => (await ask('pinned')).response.headers.get('x-gateway-provider') === 'sim-eu',
+      5_000,
+      50,
+    );
     const us = stack.simulator.stats().requestsByModel['us-model'] ?? 0;
     for (let i = 0; i < 20; i++) {
       const { response } = await ask('pinned');

@@ -21,14 +21,28 @@ export const DEAD_PROVIDER = `
 `;
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-const median = (xs) => quantile([...xs].sort((a, b) => a - b), 0.5);
+const median = (xs) =>
+  quantile(
+    [...xs].sort((a, b) => a - b),
+    0.5,
+  );
 
 let seq = 0;
-const body = (model) => JSON.stringify({ model, messages: [{ role: 'user', content: `dead primary ${seq++} ${Math.random().toString(36)}` }], max_tokens: 16 });
+const body = (model) =>
+  JSON.stringify({
+    model,
+    messages: [{ role: 'user', content: `dead primary ${seq++} ${Math.random().toString(36)}` }],
+    max_tokens: 16,
+  });
 
 async function one(pool, headers, model) {
   const t0 = process.hrtime.bigint();
-  const res = await pool.request({ method: 'POST', path: '/v1/chat/completions', headers, body: body(model) });
+  const res = await pool.request({
+    method: 'POST',
+    path: '/v1/chat/completions',
+    headers,
+    body: body(model),
+  });
   await res.body.text();
   if (res.statusCode !== 200) throw new Error(`status ${res.statusCode}`);
   return { ms: Number(process.hrtime.bigint() - t0) / 1e6, route: res.headers['x-gateway-route'] };
@@ -37,10 +51,15 @@ async function one(pool, headers, model) {
 export async function deadPrimaryBench(stack, key, { rounds = 10, perRound = 200 } = {}) {
   stack.simulator.setFaults([{ match: { model: 'dead-primary' }, fault: { kind: 'status', status: 500 } }]);
   const pool = new Pool(stack.ingressUrl, { connections: 1, pipelining: 1 });
-  const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-gateway-cache': 'no-cache' };
+  const headers = {
+    authorization: `Bearer ${key}`,
+    'content-type': 'application/json',
+    'x-gateway-cache': 'no-cache',
+  };
   // open the circuit (every router replica hears the executors' outcomes), then warm both paths
   let opened = false;
-  for (let i = 0; i < 500 && !opened; i++) opened = String((await one(pool, headers, 'bench-dual')).route).endsWith('dead-primary:skipped');
+  for (let i = 0; i < 500 && !opened; i++)
+    opened = String((await one(pool, headers, 'bench-dual')).route).endsWith('dead-primary:skipped');
   if (!opened) throw new Error('dead primary: the circuit did not open');
   for (let i = 0; i < 300; i++) {
     await one(pool, headers, 'bench-model');
@@ -57,7 +76,12 @@ export async function deadPrimaryBench(stack, key, { rounds = 10, perRound = 200
     }
     h.sort((a, b) => a - b);
     d.sort((a, b) => a - b);
-    out.push({ healthyP50: quantile(h, 0.5), deadP50: quantile(d, 0.5), healthyP99: quantile(h, 0.99), deadP99: quantile(d, 0.99) });
+    out.push({
+      healthyP50: quantile(h, 0.5),
+      deadP50: quantile(d, 0.5),
+      healthyP99: quantile(h, 0.99),
+      deadP99: quantile(d, 0.99),
+    });
   }
   await pool.close();
   stack.simulator.clearFaults();
@@ -74,6 +98,7 @@ export async function deadPrimaryBench(stack, key, { rounds = 10, perRound = 200
     addedP99Ms: median(addedP99),
     addedP99MinMs: Math.min(...addedP99),
     addedP99MaxMs: Math.max(...addedP99),
-    deadTargetCallsDuringMeasure: (stack.simulator.stats().requestsByModel['dead-primary'] ?? 0) - deadCallsBefore,
+    deadTargetCallsDuringMeasure:
+      (stack.simulator.stats().requestsByModel['dead-primary'] ?? 0) - deadCallsBefore,
   };
 }

@@ -49,11 +49,30 @@ export function planningBench({ rounds = 7, perRound = 20_000 } = {}) {
   const health = new HealthBoard(config().routing.breaker);
   const planner = new Planner(new Catalogue(config()), health);
   // some health, so that latency ordering and the breaker have work to do
-  for (let m = 0; m < MODELS; m += 3) health.record({ target: `${PROVIDERS[m % 3]}/model-${m}-0`, requestId: 'w', result: 'ok', latencyMs: 100 + (m % 50), final: false, at: 0 });
-  const body = new TextEncoder().encode(JSON.stringify({ model: 'm1', messages: [{ role: 'user', content: 'hello' }] }));
+  for (let m = 0; m < MODELS; m += 3)
+    health.record({
+      target: `${PROVIDERS[m % 3]}/model-${m}-0`,
+      requestId: 'w',
+      result: 'ok',
+      latencyMs: 100 + (m % 50),
+      final: false,
+      at: 0,
+    });
+  const body = new TextEncoder().encode(
+    JSON.stringify({ model: 'm1', messages: [{ role: 'user', content: 'hello' }] }),
+  );
   const now = Date.now();
   const metaJson = (i) =>
-    JSON.stringify({ requestId: `r${i}`, model: 'm', stream: false, teamId: i % 10 === 0 ? 'team-eu' : 'team-a', keyId: 'k', tags: { app: 'bench' }, deadlineAt: now + 60_000, receivedAt: now });
+    JSON.stringify({
+      requestId: `r${i}`,
+      model: 'm',
+      stream: false,
+      teamId: i % 10 === 0 ? 'team-eu' : 'team-a',
+      keyId: 'k',
+      tags: { app: 'bench' },
+      deadlineAt: now + 60_000,
+      receivedAt: now,
+    });
   const out = {};
   for (const strategy of [null, 'weighted', 'latency', 'cost', 'least-busy']) {
     const perPlanUs = [];
@@ -75,12 +94,23 @@ export function planningBench({ rounds = 7, perRound = 20_000 } = {}) {
         });
         if (json.length < 10) throw new Error('no plan');
         // the final outcome ends the in-flight count, as the executor's event does
-        health.record({ target: '', requestId: meta.requestId, result: 'neutral', latencyMs: 0, final: true, at: 0 });
+        health.record({
+          target: '',
+          requestId: meta.requestId,
+          result: 'neutral',
+          latencyMs: 0,
+          final: true,
+          at: 0,
+        });
       }
       perPlanUs.push(((performance.now() - t0) * 1000) / perRound);
     }
     perPlanUs.sort((a, b) => a - b);
-    out[strategy ?? 'fallback'] = { medianUs: round(perPlanUs[Math.floor(rounds / 2)]), minUs: round(perPlanUs[0]), maxUs: round(perPlanUs.at(-1)) };
+    out[strategy ?? 'fallback'] = {
+      medianUs: round(perPlanUs[Math.floor(rounds / 2)]),
+      minUs: round(perPlanUs[0]),
+      maxUs: round(perPlanUs.at(-1)),
+    };
   }
   return { models: MODELS, targetsPerModel: TARGETS, perRound, rounds, perStrategy: out };
 }
@@ -91,5 +121,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const r = planningBench();
   console.log(JSON.stringify(r, null, 2));
   const worst = Math.max(...Object.values(r.perStrategy).map((s) => s.medianUs));
-  console.log(`planning: ${MODELS} models × ${TARGETS} targets, worst strategy median ${worst} µs per plan (target ≤ 50 µs)`);
+  console.log(
+    `planning: ${MODELS} models × ${TARGETS} targets, worst strategy median ${worst} µs per plan (target ≤ 50 µs)`,
+  );
 }

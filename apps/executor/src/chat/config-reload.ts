@@ -20,19 +20,22 @@ export class ConfigReload implements OnModuleDestroy {
       this.providers.load(config);
       this.logger.log(`config: ${this.providers.size} providers (${source})`);
     },
-    refuse: (problems, source) => this.logger.error(`config from ${source} refused, the old one stays:\n  ${problems.join('\n  ')}`),
+    refuse: (problems, source) =>
+      this.logger.error(`config from ${source} refused, the old one stays:\n  ${problems.join('\n  ')}`),
   };
 
   constructor(
     @Inject(EXECUTOR_ENV) private readonly env: ExecutorEnv,
     private readonly providers: ProviderDirectory,
   ) {
-    if (env.GATEWAY_CONFIG && env.CONFIG_WATCH) this.stop = watchConfigFile(env.GATEWAY_CONFIG, rawEnv(), this.listener);
+    if (env.GATEWAY_CONFIG && env.CONFIG_WATCH)
+      this.stop = watchConfigFile(env.GATEWAY_CONFIG, rawEnv(), this.listener);
   }
 
   @Handles('routingConfigReload')
   reload(event: ConfigReloadEvent): boolean {
-    if (event.yaml !== undefined) return tryConfigText(event.yaml, rawEnv(), `admin API (${event.by})`, this.listener);
+    if (event.yaml !== undefined)
+      return tryConfigText(event.yaml, rawEnv(), `admin API (${event.by})`, this.listener);
     if (!this.env.GATEWAY_CONFIG) {
       this.listener.refuse(['no GATEWAY_CONFIG file to re-read'], `admin API (${event.by})`);
       return false;

@@ -12,7 +12,12 @@ export const NO_POLICY: PlanPolicy = {
 };
 
 /** Failures that say something about a target now, and may pass: worth another round after a pause. */
-const TRANSIENT = new Set<ErrorCode>(['PROVIDER_RATE_LIMITED', 'PROVIDER_UNAVAILABLE', 'PROVIDER_ERROR', 'PROVIDER_TIMEOUT']);
+const TRANSIENT = new Set<ErrorCode>([
+  'PROVIDER_RATE_LIMITED',
+  'PROVIDER_UNAVAILABLE',
+  'PROVIDER_ERROR',
+  'PROVIDER_TIMEOUT',
+]);
 
 export function isTransient(e: GatewayError): boolean {
   return e.retryable && TRANSIENT.has(e.code);
@@ -28,7 +33,12 @@ export function countsAgainstTarget(e: GatewayError): boolean {
  * base × 2^(round-1) capped at maxDelayMs, and never shorter than the shortest retry-after the targets asked
  * for. null when that retry-after is beyond retryAfterCapMs: waiting that long is not worth it, the request fails.
  */
-export function backoffMs(policy: PlanPolicy, round: number, retryAfterSeconds: number | undefined, random: () => number = Math.random): number | null {
+export function backoffMs(
+  policy: PlanPolicy,
+  round: number,
+  retryAfterSeconds: number | undefined,
+  random: () => number = Math.random,
+): number | null {
   const d = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** (round - 1));
   const jittered = d / 2 + random() * (d / 2);
   if (retryAfterSeconds === undefined) return Math.round(jittered);

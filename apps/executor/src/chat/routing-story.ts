@@ -55,7 +55,13 @@ export class RoutingStory {
       this.tell(t, countsAgainstTarget(e) ? 'failed' : 'neutral', latencyMs, e.code);
       return;
     }
-    this.entries.push({ providerId: t.providerId, model: t.model, outcome: 'failed', error: e.code, latencyMs });
+    this.entries.push({
+      providerId: t.providerId,
+      model: t.model,
+      outcome: 'failed',
+      error: e.code,
+      latencyMs,
+    });
     this.tell(t, countsAgainstTarget(e) ? 'failed' : 'neutral', latencyMs, e.code);
   }
 
@@ -73,25 +79,54 @@ export class RoutingStory {
 
   /** The last event of the request: the routers' in-flight count of it ends. */
   finish(): void {
-    this.sink?.({ target: '', requestId: this.requestId, result: 'neutral', latencyMs: 0, final: true, at: Date.now() });
+    this.sink?.({
+      target: '',
+      requestId: this.requestId,
+      result: 'neutral',
+      latencyMs: 0,
+      final: true,
+      at: Date.now(),
+    });
   }
 
-  private tell(t: PlanTarget, result: TargetOutcomeEvent['result'], latencyMs: number, error: string | undefined, ttftMs?: number): void {
+  private tell(
+    t: PlanTarget,
+    result: TargetOutcomeEvent['result'],
+    latencyMs: number,
+    error: string | undefined,
+    ttftMs?: number,
+  ): void {
     if (!this.sink) return;
-    const e: TargetOutcomeEvent = { target: `${t.providerId}/${t.model}`, requestId: this.requestId, result, latencyMs, final: false, at: Date.now() };
+    const e: TargetOutcomeEvent = {
+      target: `${t.providerId}/${t.model}`,
+      requestId: this.requestId,
+      result,
+      latencyMs,
+      final: false,
+      at: Date.now(),
+    };
     if (error !== undefined) e.error = error;
     if (ttftMs !== undefined) e.ttftMs = ttftMs;
     this.sink(e);
   }
 
   routing(): Routing {
-    const skipped: Entry[] = this.plan.skipped.map((s) => ({ providerId: s.providerId, model: s.model, outcome: 'skipped', error: s.reason, latencyMs: 0 }));
+    const skipped: Entry[] = this.plan.skipped.map((s) => ({
+      providerId: s.providerId,
+      model: s.model,
+      outcome: 'skipped',
+      error: s.reason,
+      latencyMs: 0,
+    }));
     return { strategy: this.plan.strategy, attempts: [...this.entries, ...skipped] };
   }
 
   /** `openai/gpt-4o-mini:429,anthropic/claude:ok` (skipped targets: `:skipped`). */
   header(): string {
-    const parts = this.entries.map((e) => `${e.providerId}/${e.model}:${e.outcome === 'failed' ? (SHORT[e.error ?? ''] ?? (e.error ?? 'failed').toLowerCase()) : e.outcome}`);
+    const parts = this.entries.map(
+      (e) =>
+        `${e.providerId}/${e.model}:${e.outcome === 'failed' ? (SHORT[e.error ?? ''] ?? (e.error ?? 'failed').toLowerCase()) : e.outcome}`,
+    );
     for (const t of this.running) parts.push(`${t.providerId}/${t.model}:hedge_lost`);
     for (const s of this.plan.skipped) parts.push(`${s.providerId}/${s.model}:skipped`);
     return parts.join(',');

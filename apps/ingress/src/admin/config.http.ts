@@ -14,7 +14,10 @@ const ConfigPush = z.strictObject({ yaml: z.string().min(1).optional() });
  * config's shape and references; each
  * router and executor replica checks it again against its own environment (provider keys live there).
  */
-const ANY_VAR: Readonly<Record<string, string>> = new Proxy({}, { get: () => 'http://set-on-the-replica.invalid' });
+const ANY_VAR: Readonly<Record<string, string>> = new Proxy(
+  {},
+  { get: () => 'http://set-on-the-replica.invalid' },
+);
 
 /**
  * POST /admin/v1/config: a new gateway config for every router and executor replica, without a restart.
@@ -30,11 +33,17 @@ export class ConfigHttp {
 
   @Post('config')
   @HttpCode(202)
-  async push(@Req() req: FastifyRequest, @Body() body: unknown): Promise<{ object: 'config.reload'; source: 'body' | 'file'; models: number | null }> {
+  async push(
+    @Req() req: FastifyRequest,
+    @Body() body: unknown,
+  ): Promise<{ object: 'config.reload'; source: 'body' | 'file'; models: number | null }> {
     const who = await this.auth.authenticateAdmin(req.headers);
     const parsed = ConfigPush.safeParse(requireJsonBody(body).value);
     if (!parsed.success) {
-      throw new GatewayError('INVALID_REQUEST', `body: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+      throw new GatewayError(
+        'INVALID_REQUEST',
+        `body: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`,
+      );
     }
     const by = who === 'master' ? 'master key' : `key ${who.keyId}`;
     const yaml = parsed.data.yaml;
@@ -47,9 +56,13 @@ export class ConfigHttp {
       models = parseConfigText(yaml, ANY_VAR).models.length;
     } catch (err) {
       const problems = err instanceof ConfigError ? err.problems : ['invalid config'];
-      throw new GatewayError('INVALID_REQUEST', `invalid gateway config (${problems.length} problem${problems.length > 1 ? 's' : ''}): ${problems.join('; ')}`, {
-        param: 'yaml',
-      });
+      throw new GatewayError(
+        'INVALID_REQUEST',
+        `invalid gateway config (${problems.length} problem${problems.length > 1 ? 's' : ''}): ${problems.join('; ')}`,
+        {
+          param: 'yaml',
+        },
+      );
     }
     this.hot.emit(contracts.routingConfigReload, { yaml, by });
     return { object: 'config.reload', source: 'body', models };

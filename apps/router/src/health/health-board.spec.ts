@@ -2,9 +2,20 @@ import type { TargetOutcomeEvent } from '@gw/contracts';
 import { describe, expect, it } from 'vitest';
 import { HealthBoard, type BreakerSettings } from './health-board.js';
 
-const S: BreakerSettings = { consecutiveFailures: 3, errorRate: 0.5, minRequests: 10, windowMs: 10_000, openMs: 1_000 };
+const S: BreakerSettings = {
+  consecutiveFailures: 3,
+  errorRate: 0.5,
+  minRequests: 10,
+  windowMs: 10_000,
+  openMs: 1_000,
+};
 
-function ev(target: string, result: TargetOutcomeEvent['result'], latencyMs = 100, extra: Partial<TargetOutcomeEvent> = {}): TargetOutcomeEvent {
+function ev(
+  target: string,
+  result: TargetOutcomeEvent['result'],
+  latencyMs = 100,
+  extra: Partial<TargetOutcomeEvent> = {},
+): TargetOutcomeEvent {
   return { target, requestId: 'r', result, latencyMs, final: false, at: 0, ...extra };
 }
 

@@ -64,8 +64,13 @@ class TargetHealth {
     if (e.result === 'ok') {
       this.okBuckets[b]!++;
       this.consecutiveFailures = 0;
-      this.latencyEwma = this.latencyEwma === null ? e.latencyMs : this.latencyEwma + EWMA_ALPHA * (e.latencyMs - this.latencyEwma);
-      if (e.ttftMs !== undefined) this.ttftEwma = this.ttftEwma === null ? e.ttftMs : this.ttftEwma + EWMA_ALPHA * (e.ttftMs - this.ttftEwma);
+      this.latencyEwma =
+        this.latencyEwma === null
+          ? e.latencyMs
+          : this.latencyEwma + EWMA_ALPHA * (e.latencyMs - this.latencyEwma);
+      if (e.ttftMs !== undefined)
+        this.ttftEwma =
+          this.ttftEwma === null ? e.ttftMs : this.ttftEwma + EWMA_ALPHA * (e.ttftMs - this.ttftEwma);
       this.samples[this.sampleAt] = e.latencyMs;
       this.sampleAt = (this.sampleAt + 1) % SAMPLES;
       if (this.sampleCount < SAMPLES) this.sampleCount++;
@@ -87,7 +92,8 @@ class TargetHealth {
     }
     if (this.state === 'open') return;
     const { rate, total } = this.errorRate(now, s);
-    if (this.consecutiveFailures >= s.consecutiveFailures || (total >= s.minRequests && rate >= s.errorRate)) this.open(now);
+    if (this.consecutiveFailures >= s.consecutiveFailures || (total >= s.minRequests && rate >= s.errorRate))
+      this.open(now);
   }
 
   private open(now: number): void {

@@ -6,7 +6,11 @@ const classes = [
   PromptClass.parse({ name: 'code', keywords: ['typescript', 'stack trace', 'c++'] }),
   PromptClass.parse({
     name: 'legal',
-    examples: ['review this contract clause for liability', 'is this non-compete agreement enforceable', 'draft terms of service for our app'],
+    examples: [
+      'review this contract clause for liability',
+      'is this non-compete agreement enforceable',
+      'draft terms of service for our app',
+    ],
     threshold: 0.3,
   }),
 ];

@@ -54,7 +54,9 @@ export class PromptClassifier {
   constructor(classes: PromptClass[]) {
     this.classes = classes.map((c) => ({
       name: c.name,
-      keywords: c.keywords.length ? new RegExp(`(?<![\\p{L}\\p{N}_])(?:${c.keywords.map(escape).join('|')})(?![\\p{L}\\p{N}_])`, 'iu') : null,
+      keywords: c.keywords.length
+        ? new RegExp(`(?<![\\p{L}\\p{N}_])(?:${c.keywords.map(escape).join('|')})(?![\\p{L}\\p{N}_])`, 'iu')
+        : null,
       examples: c.examples.map(embed),
       threshold: c.threshold,
     }));
@@ -65,7 +67,8 @@ export class PromptClassifier {
   }
 
   classify(text: string): { name: string; by: 'keyword' | 'similarity'; score: number } | null {
-    for (const c of this.classes) if (c.keywords?.test(text)) return { name: c.name, by: 'keyword', score: 1 };
+    for (const c of this.classes)
+      if (c.keywords?.test(text)) return { name: c.name, by: 'keyword', score: 1 };
     let best: { name: string; by: 'similarity'; score: number } | null = null;
     let v: Float32Array | null = null;
     for (const c of this.classes) {
@@ -73,7 +76,8 @@ export class PromptClassifier {
       v ??= embed(text);
       for (const e of c.examples) {
         const score = cosine(v, e);
-        if (score >= c.threshold && (!best || score > best.score)) best = { name: c.name, by: 'similarity', score };
+        if (score >= c.threshold && (!best || score > best.score))
+          best = { name: c.name, by: 'similarity', score };
       }
     }
     return best;

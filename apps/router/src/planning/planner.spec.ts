@@ -18,9 +18,30 @@ const config = validateConfig(
       {
         name: 'chat',
         targets: [
-          { provider: 'oa', model: 'gpt-4o', price: price(2.5, 10), weight: 1, region: 'us', contextWindow: 128_000 },
-          { provider: 'an', model: 'claude-3-5-haiku', price: price(0.8, 4), weight: 3, region: 'us', contextWindow: 200_000 },
-          { provider: 'eu', model: 'llama-3.1-8b', price: price(0.1, 0.1), weight: 1, region: 'eu', contextWindow: 300 },
+          {
+            provider: 'oa',
+            model: 'gpt-4o',
+            price: price(2.5, 10),
+            weight: 1,
+            region: 'us',
+            contextWindow: 128_000,
+          },
+          {
+            provider: 'an',
+            model: 'claude-3-5-haiku',
+            price: price(0.8, 4),
+            weight: 3,
+            region: 'us',
+            contextWindow: 200_000,
+          },
+          {
+            provider: 'eu',
+            model: 'llama-3.1-8b',
+            price: price(0.1, 0.1),
+            weight: 1,
+            region: 'eu',
+            contextWindow: 300,
+          },
         ],
         routing: {
           strategy: 'fallback',
@@ -45,11 +66,21 @@ const config = validateConfig(
       timeouts: { ttftMs: 5_000 },
       policies: [
         { name: 'eu-only', when: { team: 'team-eu' }, allow: { regions: ['eu'] } },
-        { name: 'no-anthropic-for-finance', when: { tags: { dept: 'finance' } }, allow: { providers: ['oa', 'eu'] } },
+        {
+          name: 'no-anthropic-for-finance',
+          when: { tags: { dept: 'finance' } },
+          allow: { providers: ['oa', 'eu'] },
+        },
       ],
       classes: [
         { name: 'code', keywords: ['typescript', 'stack trace'] },
-        { name: 'legal', examples: ['review this contract clause for liability', 'is this non-compete agreement enforceable'] },
+        {
+          name: 'legal',
+          examples: [
+            'review this contract clause for liability',
+            'is this non-compete agreement enforceable',
+          ],
+        },
       ],
     },
   },
@@ -59,18 +90,47 @@ const config = validateConfig(
 const enc = new TextEncoder();
 function req(over: Partial<PlanRequest> & { prompt?: string; maxTokens?: number } = {}): PlanRequest {
   const { prompt, maxTokens, ...rest } = over;
-  const body: Record<string, unknown> = { model: over.model ?? 'chat', messages: [{ role: 'user', content: prompt ?? 'hi' }] };
+  const body: Record<string, unknown> = {
+    model: over.model ?? 'chat',
+    messages: [{ role: 'user', content: prompt ?? 'hi' }],
+  };
   if (maxTokens !== undefined) body['max_tokens'] = maxTokens;
-  return { requestId: `r-${Math.random()}`, model: 'chat', stream: false, teamId: 't', keyId: 'k', tags: {}, region: null, strategy: null, body: enc.encode(JSON.stringify(body)), ...rest };
+  return {
+    requestId: `r-${Math.random()}`,
+    model: 'chat',
+    stream: false,
+    teamId: 't',
+    keyId: 'k',
+    tags: {},
+    region: null,
+    strategy: null,
+    body: enc.encode(JSON.stringify(body)),
+    ...rest,
+  };
 }
 
 function planner(random: () => number = Math.random) {
   const health = new HealthBoard(config.routing.breaker);
   return { health, p: new Planner(new Catalogue(config), health, random) };
 }
-const keys = (r: { plan: { targets: Array<{ providerId: string; model: string }> } }) => r.plan.targets.map((t) => `${t.providerId}/${t.model}`);
-const fail = (target: string): TargetOutcomeEvent => ({ target, requestId: 'x', result: 'failed', latencyMs: 1, final: false, at: 0 });
-const ok = (target: string, latencyMs: number): TargetOutcomeEvent => ({ target, requestId: 'x', result: 'ok', latencyMs, final: false, at: 0 });
+const keys = (r: { plan: { targets: Array<{ providerId: string; model: string }> } }) =>
+  r.plan.targets.map((t) => `${t.providerId}/${t.model}`);
+const fail = (target: string): TargetOutcomeEvent => ({
+  target,
+  requestId: 'x',
+  result: 'failed',
+  latencyMs: 1,
+  final: false,
+  at: 0,
+});
+const ok = (target: string, latencyMs: number): TargetOutcomeEvent => ({
+  target,
+  requestId: 'x',
+  result: 'ok',
+  latencyMs,
+  final: false,
+  at: 0,
+});
 
 describe('Planner: strategies', () => {
   it('fallback: config order, with the routing policy of the config in the plan', () => {
@@ -100,13 +160,25 @@ describe('Planner: strategies', () => {
     const { p, health } = planner();
     health.record(ok('oa/gpt-4o', 900));
     health.record(ok('an/claude-3-5-haiku', 200));
-    expect(keys(p.plan(req({ strategy: 'latency' })))).toEqual(['eu/llama-3.1-8b', 'an/claude-3-5-haiku', 'oa/gpt-4o']);
+    expect(keys(p.plan(req({ strategy: 'latency' })))).toEqual([
+      'eu/llama-3.1-8b',
+      'an/claude-3-5-haiku',
+      'oa/gpt-4o',
+    ]);
     health.record(ok('eu/llama-3.1-8b', 500));
-    expect(keys(p.plan(req({ strategy: 'latency' })))).toEqual(['an/claude-3-5-haiku', 'eu/llama-3.1-8b', 'oa/gpt-4o']);
+    expect(keys(p.plan(req({ strategy: 'latency' })))).toEqual([
+      'an/claude-3-5-haiku',
+      'eu/llama-3.1-8b',
+      'oa/gpt-4o',
+    ]);
   });
 
   it('cost: cheapest for this request first', () => {
-    expect(keys(planner().p.plan(req({ strategy: 'cost' })))).toEqual(['eu/llama-3.1-8b', 'an/claude-3-5-haiku', 'oa/gpt-4o']);
+    expect(keys(planner().p.plan(req({ strategy: 'cost' })))).toEqual([
+      'eu/llama-3.1-8b',
+      'an/claude-3-5-haiku',
+      'oa/gpt-4o',
+    ]);
   });
 
   it('least-busy: fewest in-flight requests first', () => {
@@ -133,21 +205,28 @@ describe('Planner: conditional routing', () => {
     for (const s of ['fallback', 'weighted', 'latency', 'cost', 'least-busy']) {
       const r = p.plan(req({ teamId: 'team-eu', strategy: s }));
       expect(keys(r)).toEqual(['eu/llama-3.1-8b']);
-      expect(r.plan.skipped.map((x) => x.reason)).toEqual(['policy eu-only: region', 'policy eu-only: region']);
+      expect(r.plan.skipped.map((x) => x.reason)).toEqual([
+        'policy eu-only: region',
+        'policy eu-only: region',
+      ]);
     }
     // even with the EU target's circuit open, no US target is added
     health.record(fail('eu/llama-3.1-8b'));
     health.record(fail('eu/llama-3.1-8b'));
     expect(keys(p.plan(req({ teamId: 'team-eu' })))).toEqual(['eu/llama-3.1-8b']);
     // and a direct provider/model address outside the region is refused
-    expect(() => p.plan(req({ teamId: 'team-eu', model: 'oa/gpt-4o' }))).toThrow(expect.objectContaining({ code: 'FORBIDDEN', status: 403 }));
+    expect(() => p.plan(req({ teamId: 'team-eu', model: 'oa/gpt-4o' }))).toThrow(
+      expect.objectContaining({ code: 'FORBIDDEN', status: 403 }),
+    );
   });
 
   it('policies on tags and on the provider; the client region header narrows further', () => {
     const { p } = planner();
     expect(keys(p.plan(req({ tags: { dept: 'finance' } })))).toEqual(['oa/gpt-4o', 'eu/llama-3.1-8b']);
     expect(keys(p.plan(req({ region: 'us' })))).toEqual(['oa/gpt-4o', 'an/claude-3-5-haiku']);
-    expect(() => p.plan(req({ region: 'apac' }))).toThrow(expect.objectContaining({ code: 'FORBIDDEN', message: expect.stringContaining('region apac') }));
+    expect(() => p.plan(req({ region: 'apac' }))).toThrow(
+      expect.objectContaining({ code: 'FORBIDDEN', message: expect.stringContaining('region apac') }),
+    );
   });
 
   it('content: a prompt class goes to its targets first, by keyword or by similarity; others stay as fallbacks', () => {
@@ -166,16 +245,30 @@ describe('Planner: conditional routing', () => {
     const long = 'lorem ipsum dolor sit amet '.repeat(100); // ~ 500 tokens: over the 300 window of the EU target
     const r = p.plan(req({ prompt: long }));
     expect(keys(r)).toEqual(['oa/gpt-4o', 'an/claude-3-5-haiku']);
-    expect(r.plan.skipped[0]).toMatchObject({ providerId: 'eu', reason: expect.stringMatching(/^context_window: \d+\+0 > 300$/) });
+    expect(r.plan.skipped[0]).toMatchObject({
+      providerId: 'eu',
+      reason: expect.stringMatching(/^context_window: \d+\+0 > 300$/),
+    });
     // max_tokens counts against the window too
-    expect(keys(p.plan(req({ prompt: 'short', maxTokens: 290 })))).toEqual(['oa/gpt-4o', 'an/claude-3-5-haiku']);
+    expect(keys(p.plan(req({ prompt: 'short', maxTokens: 290 })))).toEqual([
+      'oa/gpt-4o',
+      'an/claude-3-5-haiku',
+    ]);
     // the EU team's only target is too small: a 400 that names it, not a US target
     expect(() => p.plan(req({ prompt: long, teamId: 'team-eu' }))).toThrow(
-      expect.objectContaining({ code: 'CONTEXT_WINDOW_EXCEEDED', message: expect.stringMatching(/no target of chat: eu\/llama-3\.1-8b \(300\)$/) }),
+      expect.objectContaining({
+        code: 'CONTEXT_WINDOW_EXCEEDED',
+        message: expect.stringMatching(/no target of chat: eu\/llama-3\.1-8b \(300\)$/),
+      }),
     );
     const huge = 'word '.repeat(210_000);
     expect(() => p.plan(req({ prompt: huge }))).toThrow(
-      expect.objectContaining({ code: 'CONTEXT_WINDOW_EXCEEDED', status: 400, retryable: false, message: expect.stringContaining('fits the context window of no target') }),
+      expect.objectContaining({
+        code: 'CONTEXT_WINDOW_EXCEEDED',
+        status: 400,
+        retryable: false,
+        message: expect.stringContaining('fits the context window of no target'),
+      }),
     );
   });
 });

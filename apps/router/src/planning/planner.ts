@@ -65,7 +65,8 @@ export class Planner {
     let parsed: Parsed | null = null;
     if (wantsClass || entry.windows || strategy === 'cost') parsed = parseBody(req.body);
 
-    if (entry.windows && parsed) candidates = this.fitting(entry, candidates, parsed, req.body.byteLength, skipped);
+    if (entry.windows && parsed)
+      candidates = this.fitting(entry, candidates, parsed, req.body.byteLength, skipped);
     const ordered = this.order(strategy, candidates, parsed);
 
     let promptClass: string | null = null;
@@ -86,7 +87,9 @@ export class Planner {
     let live = ordered.filter((t) => this.health.allow(t.key));
     if (live.length === 0) live = ordered;
     else if (live.length < ordered.length) {
-      for (const t of ordered) if (!live.includes(t)) skipped.push({ providerId: t.plan.providerId, model: t.plan.model, reason: 'circuit_open' });
+      for (const t of ordered)
+        if (!live.includes(t))
+          skipped.push({ providerId: t.plan.providerId, model: t.plan.model, reason: 'circuit_open' });
     }
 
     const hedge = entry.routing.hedge;
@@ -99,7 +102,13 @@ export class Planner {
       let js = t.json;
       if (hedging && hedge) {
         const p95 = this.health.p95(t.key);
-        pt = { ...t.plan, hedgeAfterMs: Math.min(hedge.maxDelayMs, Math.max(hedge.minDelayMs, Math.round(p95 ?? hedge.maxDelayMs))) };
+        pt = {
+          ...t.plan,
+          hedgeAfterMs: Math.min(
+            hedge.maxDelayMs,
+            Math.max(hedge.minDelayMs, Math.round(p95 ?? hedge.maxDelayMs)),
+          ),
+        };
         js = JSON.stringify(pt);
       }
       targets.push(pt);
@@ -116,9 +125,13 @@ export class Planner {
     if (req.strategy === null) return entry.routing.strategy;
     const s = RouteStrategy.safeParse(req.strategy.trim().toLowerCase());
     if (!s.success) {
-      throw new GatewayError('INVALID_REQUEST', `x-gateway-route-strategy: unknown strategy ${req.strategy} (one of ${ROUTE_STRATEGIES.join(', ')})`, {
-        param: 'x-gateway-route-strategy',
-      });
+      throw new GatewayError(
+        'INVALID_REQUEST',
+        `x-gateway-route-strategy: unknown strategy ${req.strategy} (one of ${ROUTE_STRATEGIES.join(', ')})`,
+        {
+          param: 'x-gateway-route-strategy',
+        },
+      );
     }
     return s.data;
   }
@@ -133,22 +146,39 @@ export class Planner {
       if (req.region !== null && t.region !== req.region) why = `region: not ${req.region}`;
       for (const p of matching) {
         if (why) break;
-        if (p.allow.regions && (t.region === null || !p.allow.regions.includes(t.region))) why = `policy ${p.name}: region`;
-        else if (p.allow.providers && !p.allow.providers.includes(t.plan.providerId)) why = `policy ${p.name}: provider`;
+        if (p.allow.regions && (t.region === null || !p.allow.regions.includes(t.region)))
+          why = `policy ${p.name}: region`;
+        else if (p.allow.providers && !p.allow.providers.includes(t.plan.providerId))
+          why = `policy ${p.name}: provider`;
       }
       if (why) skipped.push({ providerId: t.plan.providerId, model: t.plan.model, reason: why });
       else out.push(t);
     }
     if (!out.length) {
       const names = matching.map((p) => p.name);
-      const by = [req.region !== null ? `region ${req.region}` : null, names.length ? `policy ${names.join(', ')}` : null].filter(Boolean).join(' and ');
-      throw new GatewayError('FORBIDDEN', `no target of model ${entry.name} is allowed for this request (${by})`, { param: 'model' });
+      const by = [
+        req.region !== null ? `region ${req.region}` : null,
+        names.length ? `policy ${names.join(', ')}` : null,
+      ]
+        .filter(Boolean)
+        .join(' and ');
+      throw new GatewayError(
+        'FORBIDDEN',
+        `no target of model ${entry.name} is allowed for this request (${by})`,
+        { param: 'model' },
+      );
     }
     return out;
   }
 
   /** Context windows: only targets where prompt + max output fit. A prompt that fits none is a 400, before any call. */
-  private fitting(entry: ModelEntry, candidates: CompiledTarget[], p: Parsed, bodyBytes: number, skipped: SkippedTarget[]): CompiledTarget[] {
+  private fitting(
+    entry: ModelEntry,
+    candidates: CompiledTarget[],
+    p: Parsed,
+    bodyBytes: number,
+    skipped: SkippedTarget[],
+  ): CompiledTarget[] {
     // a BPE token covers at least one byte: a body smaller than a window fits it without counting
     const counter = new TokenCounter(p.text, p.messages);
     const out: CompiledTarget[] = [];
@@ -161,7 +191,12 @@ export class Planner {
       const tokens = counter.count(t.family);
       needed = Math.max(needed, tokens);
       if (tokens + p.maxOutput <= t.contextWindow) out.push(t);
-      else skipped.push({ providerId: t.plan.providerId, model: t.plan.model, reason: `context_window: ${tokens}+${p.maxOutput} > ${t.contextWindow}` });
+      else
+        skipped.push({
+          providerId: t.plan.providerId,
+          model: t.plan.model,
+          reason: `context_window: ${tokens}+${p.maxOutput} > ${t.contextWindow}`,
+        });
     }
     if (!out.length) {
       const windows = candidates.map((t) => `${t.key} (${t.contextWindow ?? '∞'})`).join(', ');
@@ -190,7 +225,16 @@ export class Planner {
       case 'cost': {
         const input = p ? Math.ceil(p.text.length / 4) : 0;
         const output = p && p.maxOutput > 0 ? p.maxOutput : DEFAULT_OUTPUT_ESTIMATE;
-        const c = new Map(ts.map((t) => [t, t.plan.price ? t.plan.price.inputPerMTok * input + t.plan.price.outputPerMTok * output + (t.plan.price.perRequest ?? 0) * 1e6 : 0]));
+        const c = new Map(
+          ts.map((t) => [
+            t,
+            t.plan.price
+              ? t.plan.price.inputPerMTok * input +
+                t.plan.price.outputPerMTok * output +
+                (t.plan.price.perRequest ?? 0) * 1e6
+              : 0,
+          ]),
+        );
         return ts.sort((a, b) => c.get(a)! - c.get(b)!);
       }
       case 'least-busy': {
@@ -247,13 +291,19 @@ function parseBody(body: Uint8Array): Parsed {
   for (const m of messages) {
     if (!m || typeof m !== 'object') continue;
     const msg = m as Record<string, unknown>;
-    const text = textOf(msg['content']) + (msg['tool_calls'] !== undefined ? JSON.stringify(msg['tool_calls']) : '');
+    const text =
+      textOf(msg['content']) + (msg['tool_calls'] !== undefined ? JSON.stringify(msg['tool_calls']) : '');
     parts.push(text);
     if (msg['role'] === 'user') lastUser = text;
   }
   if (r['tools'] !== undefined) parts.push(JSON.stringify(r['tools']));
   const limit = r['max_completion_tokens'] ?? r['max_tokens'];
-  return { text: parts.join('\n'), lastUser, messages: messages.length, maxOutput: typeof limit === 'number' && limit > 0 ? limit : 0 };
+  return {
+    text: parts.join('\n'),
+    lastUser,
+    messages: messages.length,
+    maxOutput: typeof limit === 'number' && limit > 0 ? limit : 0,
+  };
 }
 
 function textOf(content: unknown): string {
@@ -262,7 +312,8 @@ function textOf(content: unknown): string {
   let out = '';
   for (const p of content as unknown[]) {
     const part = p as { type?: unknown; text?: unknown } | null;
-    if (part && part.type === 'text' && typeof part.text === 'string') out += out ? `\n${part.text}` : part.text;
+    if (part && part.type === 'text' && typeof part.text === 'string')
+      out += out ? `\n${part.text}` : part.text;
   }
   return out;
 }

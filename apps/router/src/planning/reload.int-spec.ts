@@ -17,8 +17,14 @@ import type { RouterEnv } from '../config/env.js';
  */
 const NATS_URL = 'nats://127.0.0.1:4222';
 const RUN = `rtreload-${process.pid}-${Date.now().toString(36)}`;
-const OUTCOME = { ...contracts.routingOutcome, subject: `test.${RUN}.outcome` } as unknown as typeof contracts.routingOutcome & EventContract;
-const RELOAD = { ...contracts.routingConfigReload, subject: `test.${RUN}.reload` } as unknown as typeof contracts.routingConfigReload & EventContract;
+const OUTCOME = {
+  ...contracts.routingOutcome,
+  subject: `test.${RUN}.outcome`,
+} as unknown as typeof contracts.routingOutcome & EventContract;
+const RELOAD = {
+  ...contracts.routingConfigReload,
+  subject: `test.${RUN}.reload`,
+} as unknown as typeof contracts.routingConfigReload & EventContract;
 
 const yaml = (models: string[], extra = '') => `
 providers:
@@ -108,17 +114,37 @@ describe('router replicas: config reload and shared health', () => {
   it('outcomes from one executor open the circuit on every replica within 1 s; each plans around it', async () => {
     const plan = (r: CatalogueService) =>
       r.planner
-        .plan({ requestId: 'x', model: 'epsilon', stream: false, teamId: null, keyId: null, tags: {}, region: null, strategy: null, body: new Uint8Array() })
+        .plan({
+          requestId: 'x',
+          model: 'epsilon',
+          stream: false,
+          teamId: null,
+          keyId: null,
+          tags: {},
+          region: null,
+          strategy: null,
+          body: new Uint8Array(),
+        })
         .plan.targets.map((t) => t.model);
     expect(replicas.map(plan)).toEqual([
       ['epsilon-up', 'epsilon-spare'],
       ['epsilon-up', 'epsilon-spare'],
     ]);
-    const fail: TargetOutcomeEvent = { target: 'p/epsilon-up', requestId: 'r', result: 'failed', error: 'PROVIDER_ERROR', latencyMs: 3, final: false, at: Date.now() };
+    const fail: TargetOutcomeEvent = {
+      target: 'p/epsilon-up',
+      requestId: 'r',
+      result: 'failed',
+      error: 'PROVIDER_ERROR',
+      latencyMs: 3,
+      final: false,
+      at: Date.now(),
+    };
     const t0 = Date.now();
     publisher.emit(OUTCOME, fail);
     publisher.emit(OUTCOME, fail);
-    expect(await eventually(() => replicas.every((r) => r.health.state('p/epsilon-up') === 'open'), 1_000)).toBe(true);
+    expect(
+      await eventually(() => replicas.every((r) => r.health.state('p/epsilon-up') === 'open'), 1_000),
+    ).toBe(true);
     expect(Date.now() - t0).toBeLessThan(1_000);
     expect(replicas.map(plan)).toEqual([['epsilon-spare'], ['epsilon-spare']]);
   });

@@ -25,7 +25,11 @@ export function familyOf(model: string): TokenFamily {
  * Claude's tokenizer gives about 1.2× the tokens of o200k on English and code; Gemini's SentencePiece about 1.1×;
  * unknown families (Llama, Mistral, ...) get 1.3× as a margin.
  */
-const FACTOR: Record<Exclude<TokenFamily, 'o200k' | 'cl100k'>, number> = { claude: 1.2, gemini: 1.1, other: 1.3 };
+const FACTOR: Record<Exclude<TokenFamily, 'o200k' | 'cl100k'>, number> = {
+  claude: 1.2,
+  gemini: 1.1,
+  other: 1.3,
+};
 
 /** Per-message overhead of the chat formats (role and separators): OpenAI documents 3, plus 3 for the reply. */
 const PER_MESSAGE = 4;
