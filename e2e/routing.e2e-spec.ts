@@ -133,11 +133,16 @@ describe('routing and resilience, two router and two executor replicas', () => {
     const bad = await fetch(`${stack.ingressUrl}/admin/v1/config`, {
       method: 'POST',
       headers: admin,
-      body: JSON.stringify({ yaml: config('  timeouts: { ttftMs: 0 }\n  retry: { maxRetries: -1 }\n') }),
+      body: JSON.stringify({
+        yaml: config(
+          '  timeouts: { ttftMs: 0 }\n  retry: { maxRetries: -1 }\n  policies: [{ name: p, when: {}, allow: { providers: [nope] } }]\n',
+        ),
+      }),
     });
     expect(bad.status).toBe(400);
     const badBody = (await bad.json()) as { error: { message: string } };
-    expect(badBody.error.message).toContain('2 problems');
+    expect(badBody.error.message).toContain('3 problems');
+    expect(badBody.error.message).toContain('unknown provider nope');
     expect(badBody.error.message).toContain('routing.retry.maxRetries');
     expect(badBody.error.message).toContain('routing.timeouts.ttftMs');
     // the old config stays: the team still reaches the US target
