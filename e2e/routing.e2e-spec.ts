@@ -102,6 +102,25 @@ describe('routing and resilience, two router and two executor replicas', () => {
     stack.simulator.clearFaults();
   }, 30_000);
 
+  it('when every target fails, the error (OpenAI format) still tells the story in x-gateway-route', async () => {
+    stack.simulator.setFaults([
+      { match: { model: 'us-model' }, fault: { kind: 'status', status: 503 } },
+      { match: { model: 'eu-model' }, fault: { kind: 'status', status: 503 } },
+    ]);
+    const err = await ask('pinned').then(
+      () => null,
+      (e: unknown) => e,
+    );
+    stack.simulator.clearFaults();
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    const apiErr = err as InstanceType<typeof OpenAI.APIError>;
+    expect(apiErr.status).toBe(503);
+    // one walk, then one retry round over both (default maxRetries 1)
+    expect(apiErr.headers?.get('x-gateway-route')).toBe(
+      'sim/us-model:503,sim-eu/eu-model:503,sim/us-model:503,sim-eu/eu-model:503',
+    );
+  });
+
   it('x-gateway-route-strategy: an unknown one is a 400 in the OpenAI format; a known one is used', async () => {
     const err = await ask('pinned', { 'x-gateway-route-strategy': 'fastest' }).then(
       () => null,

@@ -173,6 +173,8 @@ export const HEADERS = {
   routeStrategy: 'gw-route-strategy',
   /** the client's x-gateway-region (router: only targets of this region) */
   region: 'gw-region',
+  /** on an `error` frame: the routing story (as x-gateway-route) of a request that failed */
+  route: 'gw-route',
   /** on an `error` frame: the executor already published the usage record of this request */
   usageRecorded: 'gw-usage-recorded',
 } as const;

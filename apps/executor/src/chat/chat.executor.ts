@@ -144,7 +144,10 @@ export class ChatExecutor {
     } catch (err) {
       failure = GatewayError.from(err);
       if (!(err instanceof GatewayError)) this.logger.error(`${meta.requestId}: ${(err as Error).stack ?? String(err)}`);
-      out.error(failure, { [HEADERS.usageRecorded]: '1' });
+      // the story travels with the error too: the client sees why every target failed (x-gateway-route)
+      const headers: Record<string, string> = { [HEADERS.usageRecorded]: '1' };
+      if (run.story) headers[HEADERS.route] = run.story.header();
+      out.error(failure, headers);
     } finally {
       this.running.delete(meta.requestId);
       const event = this.usageEvent(run, failure, lastTarget);

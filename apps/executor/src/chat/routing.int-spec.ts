@@ -277,6 +277,7 @@ describe('retry rounds', () => {
     const { frames, ms } = await call({ targets: [target('flaky')], policy: POLICY });
     const e = errorFromFrame(frames[0]!);
     expect(e.code).toBe('PROVIDER_RATE_LIMITED');
+    expect(frames[0]!.headers?.get(HEADERS.route)).toBe('sim/flaky:429');
     expect(e.retryAfterSeconds).toBe(30);
     expect(ms).toBeLessThan(1_000);
   });

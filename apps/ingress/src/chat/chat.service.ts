@@ -41,6 +41,8 @@ type Accepted = {
   cacheStatus: CacheStatus;
   /** the client closed the connection before the answer was complete */
   gone: boolean;
+  /** the routing story of a request that failed upstream (x-gateway-route on the error) */
+  route: string | null;
   /** the open call to the router while one is in flight */
   frames: FrameStream | null;
 };
@@ -101,6 +103,7 @@ export class ChatService {
         tags: tagsFrom(req.headers['x-gateway-tags'], identity.tags),
         cacheStatus: cacheable ? 'miss' : 'bypass',
         gone: false,
+        route: null,
         frames: null,
       };
       const accepted = ctx;
@@ -143,6 +146,7 @@ export class ChatService {
         // failures before routing that the ingress itself decided (block) are billed here, at cost 0
         if (gwErr.code === 'MODERATION_BLOCKED') this.publishFailure(ctx, gwErr.code, 'error');
         void reply.header('x-gateway-cache', ctx.cacheStatus);
+        if (ctx.route) void reply.header('x-gateway-route', ctx.route);
       }
       this.sendError(reply, gwErr);
     }
@@ -353,6 +357,7 @@ export class ChatService {
     }
     if (!frame) return null;
     if (frame.type === 'error') {
+      ctx.route = frame.headers?.get(HEADERS.route) || null;
       const e = errorFromFrame(frame);
       if (!frame.headers?.get(HEADERS.usageRecorded)) this.publishFailure(ctx, e.code, 'error');
       throw e;
