@@ -12,6 +12,8 @@ import autocannon from 'autocannon';
 import { Pool } from 'undici';
 import { startStack } from '../../packages/testing/dist/index.js';
 import { streamTranslationBench } from './stream-translation.mjs';
+import { DEAD_PRIMARY_CONFIG, DEAD_PROVIDER, deadPrimaryBench } from './dead-primary.mjs';
+import { planningBench } from './planning.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=')));
@@ -19,6 +21,8 @@ const ROUNDS = Number(args.get('rounds') ?? 10);
 const PER_ROUND = Number(args.get('per-round') ?? 200);
 const DURATION_S = Number(args.get('duration') ?? 10);
 const CONCURRENCY = Number(args.get('concurrency') ?? 64);
+// --only=latency,throughput,streams,dead-primary,planning (default: all)
+const ONLY = new Set((args.get('only') ?? 'latency,throughput,streams,dead-primary,planning').split(','));
 
 const CONFIG = `
 providers:
@@ -26,12 +30,16 @@ providers:
     type: openai-compatible
     baseUrl: \${SIMULATOR_URL}
     timeoutMs: 10000
+${DEAD_PROVIDER}
 models:
   - name: bench-model
     targets:
       - provider: sim
         model: bench-model
         price: { inputPerMTok: 0.15, outputPerMTok: 0.6 }
+${DEAD_PRIMARY_CONFIG}
+routing:
+  breaker: { consecutiveFailures: 5, openMs: 600000 }
 `;
 
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -184,24 +192,51 @@ try {
     machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memGb: Math.round(os.totalmem() / 2 ** 30) },
     rssIdleMb: rssAll(stack),
   };
-  console.log('latency at concurrency 1 (interleaved, gateway − direct)…');
-  result.latencyC1 = await latencyAtConcurrency1(stack, key);
-  console.log(result.latencyC1);
-  console.log(`throughput at concurrency ${CONCURRENCY}…`);
-  result.throughput = await throughput(stack, key);
-  console.log(result.throughput);
-  await new Promise((r) => setTimeout(r, 2000));
+  if (ONLY.has('latency')) {
+    console.log('latency at concurrency 1 (interleaved, gateway − direct)…');
+    result.latencyC1 = await latencyAtConcurrency1(stack, key);
+    console.log(result.latencyC1);
+  }
+  if (ONLY.has('throughput')) {
+    console.log(`throughput at concurrency ${CONCURRENCY}…`);
+    result.throughput = await throughput(stack, key);
+    console.log(result.throughput);
+    await new Promise((r) => setTimeout(r, 2000));
+  }
   result.rssAfterMb = rssAll(stack);
-  result.streamTranslation = await streamTranslationBench();
-  console.log('stream translation per chunk', result.streamTranslation);
+  if (ONLY.has('streams')) {
+    result.streamTranslation = await streamTranslationBench();
+    console.log('stream translation per chunk', result.streamTranslation);
+  }
+  if (ONLY.has('dead-primary')) {
+    console.log('dead primary (circuit open) vs healthy, interleaved, concurrency 1…');
+    result.deadPrimary = await deadPrimaryBench(stack, key, { rounds: ROUNDS, perRound: PER_ROUND });
+    console.log(result.deadPrimary);
+  }
+  if (ONLY.has('planning')) {
+    result.planning = planningBench();
+    console.log('planning', JSON.stringify(result.planning.perStrategy));
+  }
   const dir = path.join(ROOT, 'bench-results');
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${result.at.replace(/[:.]/g, '-')}.json`);
   writeFileSync(file, JSON.stringify(result, null, 2));
   writeFileSync(path.join(dir, 'latest.json'), JSON.stringify(result, null, 2));
-  console.log(`\nadded latency p50 ${result.latencyC1.addedP50Ms.toFixed(3)} ms (min ${result.latencyC1.addedP50MinMs.toFixed(3)}, max ${result.latencyC1.addedP50MaxMs.toFixed(3)}), p99 ${result.latencyC1.addedP99Ms.toFixed(3)} ms at concurrency 1`);
-  console.log(`gateway ${result.throughput.gateway.rps} req/s at concurrency ${CONCURRENCY} (${result.throughput.gateway.non2xx} non-2xx, ${result.throughput.gateway.errors} errors); simulator direct ${result.throughput.direct.rps} req/s`);
-  console.log(`RSS MB idle ${JSON.stringify(result.rssIdleMb)}\nRSS MB peak ${JSON.stringify(result.throughput.rssPeakMb)}\nRSS MB after ${JSON.stringify(result.rssAfterMb)}`);
+  if (result.latencyC1) {
+    console.log(`\nadded latency p50 ${result.latencyC1.addedP50Ms.toFixed(3)} ms (min ${result.latencyC1.addedP50MinMs.toFixed(3)}, max ${result.latencyC1.addedP50MaxMs.toFixed(3)}), p99 ${result.latencyC1.addedP99Ms.toFixed(3)} ms at concurrency 1`);
+  }
+  if (result.throughput) {
+    console.log(`gateway ${result.throughput.gateway.rps} req/s at concurrency ${CONCURRENCY} (${result.throughput.gateway.non2xx} non-2xx, ${result.throughput.gateway.errors} errors); simulator direct ${result.throughput.direct.rps} req/s`);
+    console.log(`RSS MB idle ${JSON.stringify(result.rssIdleMb)}\nRSS MB peak ${JSON.stringify(result.throughput.rssPeakMb)}\nRSS MB after ${JSON.stringify(result.rssAfterMb)}`);
+  }
+  if (result.deadPrimary) {
+    const d = result.deadPrimary;
+    console.log(`dead primary (circuit open): added p99 ${d.addedP99Ms.toFixed(3)} ms over the healthy case (min ${d.addedP99MinMs.toFixed(3)}, max ${d.addedP99MaxMs.toFixed(3)}; target ≤ 5 ms), p50 ${d.addedP50Ms.toFixed(3)} ms; ${d.deadTargetCallsDuringMeasure} calls reached the dead target while measuring`);
+  }
+  if (result.planning) {
+    const worst = Math.max(...Object.values(result.planning.perStrategy).map((s) => s.medianUs));
+    console.log(`planning: ${result.planning.models} models × ${result.planning.targetsPerModel} targets, worst strategy median ${worst} µs per plan (target ≤ 50 µs)`);
+  }
   console.log(`written to ${file}`);
 } finally {
   await stack.close();

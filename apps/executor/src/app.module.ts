@@ -1,7 +1,7 @@
 import { Logger, Module, type DynamicModule } from '@nestjs/common';
 import { loadGatewayConfig } from '@gw/config';
-import type { GatewayConfig } from '@gw/contracts';
-import { DurablePublisher, NATS_CONNECTION, NatsModule } from '@gw/transport';
+import { contracts, type GatewayConfig } from '@gw/contracts';
+import { DurablePublisher, HotClient, NATS_CONNECTION, NatsModule } from '@gw/transport';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { rawEnv, type ExecutorEnv } from './config/env.js';
 import { EXECUTOR_ENV } from './config/tokens.js';
@@ -9,6 +9,8 @@ import { ChatExecutor } from './chat/chat.executor.js';
 import { ChatRpc } from './chat/chat.rpc.js';
 import { EmbeddingsExecutor } from './embeddings/embeddings.executor.js';
 import { EmbeddingsRpc } from './embeddings/embeddings.rpc.js';
+import { ConfigReload } from './chat/config-reload.js';
+import type { OutcomeSink } from './chat/routing-story.js';
 import { PingController } from './health/ping.controller.js';
 import { ImageFetcher } from './images/image-fetcher.js';
 import { ProviderDirectory } from './providers/provider-directory.js';
@@ -47,8 +49,12 @@ export class AppModule {
         },
         {
           provide: ChatExecutor,
-          useFactory: (d: ProviderDirectory, u: UpstreamClient, r: UsageRecorder, i: ImageFetcher) => new ChatExecutor(d, u, r, i),
-          inject: [ProviderDirectory, UpstreamClient, UsageRecorder, ImageFetcher],
+          useFactory: (d: ProviderDirectory, u: UpstreamClient, r: UsageRecorder, i: ImageFetcher, hot: HotClient) => {
+            // every attempt's outcome goes to every router replica (health: latency, circuit breaker)
+            const outcomes: OutcomeSink = (e) => hot.emit(contracts.routingOutcome, e, e.requestId);
+            return new ChatExecutor(d, u, r, i, outcomes);
+          },
+          inject: [ProviderDirectory, UpstreamClient, UsageRecorder, ImageFetcher, HotClient],
         },
         ChatRpc,
         {
@@ -58,6 +64,7 @@ export class AppModule {
         },
         EmbeddingsRpc,
         CredentialsSync,
+        ConfigReload,
       ],
     };
   }

@@ -17,6 +17,7 @@ import { ModelsHttp } from './models/models.http.js';
 import { HealthHttp } from './health/health.http.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { AdminHttp } from './admin/admin.http.js';
+import { ConfigHttp } from './admin/config.http.js';
 import { AdminRepository } from './admin/admin.repository.js';
 import { AdminService } from './admin/admin.service.js';
 import { budgetsProvider, RedisLifecycle, redisProvider } from './limits/budgets.provider.js';
@@ -31,7 +32,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [NatsModule.forRoot({ service: 'ingress', url: env.NATS_URL })],
-      controllers: [ChatHttp, MessagesHttp, EmbeddingsHttp, ModelsHttp, HealthHttp, AdminHttp, CredentialsHttp],
+      controllers: [ChatHttp, MessagesHttp, EmbeddingsHttp, ModelsHttp, HealthHttp, AdminHttp, CredentialsHttp, ConfigHttp],
       providers: [
         { provide: INGRESS_ENV, useValue: env },
         gatewayConfigProvider,

@@ -39,6 +39,8 @@ export function validateConfig(raw: unknown, env: Env): GatewayConfig {
   const parsed = GatewayConfig.safeParse(interpolated);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.') || '<root>'}: ${issue.message}`);
+    // the references too, read loosely, so that one answer lists every problem
+    problems.push(...looseReferenceProblems(interpolated));
   } else {
     const ids = new Set<string>();
     for (const p of parsed.data.providers) {
@@ -52,10 +54,50 @@ export function validateConfig(raw: unknown, env: Env): GatewayConfig {
       m.targets.forEach((t, j) => {
         if (!ids.has(t.provider)) problems.push(`models[${i}].targets[${j}].provider: unknown provider ${t.provider}`);
       });
+      problems.push(...routingProblems(parsed.data, i));
+    });
+    parsed.data.routing.policies.forEach((p, i) => {
+      for (const id of p.allow.providers ?? []) if (!ids.has(id)) problems.push(`routing.policies[${i}].allow.providers: unknown provider ${id}`);
     });
   }
   if (problems.length || !parsed.success) throw new ConfigError(problems);
   return parsed.data;
+}
+
+/** Unknown provider ids in targets and policies, from a config that failed the schema (best effort). */
+function looseReferenceProblems(raw: unknown): string[] {
+  const out: string[] = [];
+  const o = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const list = (v: unknown): Array<Record<string, unknown>> =>
+    Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => !!x && typeof x === 'object') : [];
+  const ids = new Set(list(o['providers']).map((p) => p['id']));
+  list(o['models']).forEach((m, i) =>
+    list(m['targets']).forEach((t, j) => {
+      if (typeof t['provider'] === 'string' && !ids.has(t['provider'])) out.push(`models[${i}].targets[${j}].provider: unknown provider ${t['provider']}`);
+    }),
+  );
+  const routing = (o['routing'] && typeof o['routing'] === 'object' ? o['routing'] : {}) as Record<string, unknown>;
+  list(routing['policies']).forEach((p, i) => {
+    const allow = (p['allow'] && typeof p['allow'] === 'object' ? p['allow'] : {}) as Record<string, unknown>;
+    const providers = Array.isArray(allow['providers']) ? (allow['providers'] as unknown[]) : [];
+    for (const id of providers) if (typeof id === 'string' && !ids.has(id)) out.push(`routing.policies[${i}].allow.providers: unknown provider ${id}`);
+  });
+  return out;
+}
+
+/** A model's routing section may only name prompt classes and targets that exist. */
+function routingProblems(config: GatewayConfig, i: number): string[] {
+  const m = config.models[i]!;
+  const out: string[] = [];
+  const classes = new Set(config.routing.classes.map((c) => c.name));
+  const targets = new Set(m.targets.map((t) => `${t.provider}/${t.model}`));
+  m.routing?.classes.forEach((rule, j) => {
+    if (!classes.has(rule.class)) out.push(`models[${i}].routing.classes[${j}].class: unknown prompt class ${rule.class} (define it in routing.classes)`);
+    for (const t of rule.targets) if (!targets.has(t)) out.push(`models[${i}].routing.classes[${j}].targets: ${t} is not a target of ${m.name}`);
+  });
+  const h = m.routing?.hedge;
+  if (h && h.minDelayMs > h.maxDelayMs) out.push(`models[${i}].routing.hedge: minDelayMs is above maxDelayMs`);
+  return out;
 }
 
 export function parseConfigText(text: string, env: Env): GatewayConfig {

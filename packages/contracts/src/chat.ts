@@ -190,12 +190,35 @@ export const PlanTarget = z.object({
   baseUrl: z.string().nullable(),
   timeoutMs: z.number().int().positive(),
   price: PriceConfig.nullable(),
+  /** the router's hedge delay for this target (its recent p95), when the model hedges */
+  hedgeAfterMs: z.number().int().nonnegative().optional(),
 });
 export type PlanTarget = z.infer<typeof PlanTarget>;
+
+/** How the executor walks a plan: retries, timeouts, hedging. Filled by the router from the routing config. */
+export const PlanPolicy = z.object({
+  maxRetries: z.number().int().nonnegative(),
+  baseDelayMs: z.number().int().nonnegative(),
+  maxDelayMs: z.number().int().nonnegative(),
+  retryAfterCapMs: z.number().int().nonnegative(),
+  totalTimeoutMs: z.number().int().positive().nullable(),
+  ttftTimeoutMs: z.number().int().positive().nullable(),
+  /** hedge non-stream requests: the next target starts after the running one's hedgeAfterMs */
+  hedge: z.boolean(),
+});
+export type PlanPolicy = z.infer<typeof PlanPolicy>;
+
+/** A target the router left out of the plan, and why (circuit open, window too small, policy): part of the story. */
+export const SkippedTarget = z.object({ providerId: z.string(), model: z.string(), reason: z.string() });
+export type SkippedTarget = z.infer<typeof SkippedTarget>;
 
 export const Plan = z.object({
   model: z.string(),
   targets: z.array(PlanTarget).min(1),
+  /** the routing strategy that ordered the targets */
+  strategy: z.string().default('fallback'),
+  policy: PlanPolicy.optional(),
+  skipped: z.array(SkippedTarget).default([]),
 });
 export type Plan = z.infer<typeof Plan>;
 
@@ -206,6 +229,8 @@ export const ResultMeta = z.object({
   attempts: z.array(
     z.object({ providerId: z.string(), model: z.string(), ok: z.boolean(), error: z.string().optional(), latencyMs: z.number() }),
   ),
+  /** the routing story in one line, for the x-gateway-route response header */
+  route: z.string().optional(),
 });
 export type ResultMeta = z.infer<typeof ResultMeta>;
 
@@ -235,6 +260,24 @@ export const UsageEvent = z.object({
   stream: z.boolean(),
   tags: z.record(z.string(), z.string()).default({}),
   attempts: z.number().int().nonnegative().default(0),
+  /** live request or a batch job's line */
+  mode: z.enum(['live', 'batch']).default('live'),
+  /** the routing story: every target tried, in order, and what happened */
+  routing: z
+    .object({
+      strategy: z.string(),
+      attempts: z.array(
+        z.object({
+          providerId: z.string(),
+          model: z.string(),
+          outcome: z.enum(['ok', 'failed', 'skipped', 'cancelled', 'hedge_lost']),
+          error: z.string().optional(),
+          latencyMs: z.number().nonnegative(),
+        }),
+      ),
+    })
+    .nullable()
+    .default(null),
 });
 export type UsageEvent = z.infer<typeof UsageEvent>;
 export type UsageEventInput = z.input<typeof UsageEvent>;

@@ -74,3 +74,31 @@ export type ProviderCredentialsResult = z.infer<typeof ProviderCredentialsResult
 /** stored credentials changed (a version added or removed): executors fetch them again */
 export const CredentialsChangedEvent = z.object({ providerId: z.string() });
 export type CredentialsChangedEvent = z.infer<typeof CredentialsChangedEvent>;
+
+/**
+ * One upstream attempt's outcome, broadcast by every executor replica to every router replica (no queue group):
+ * each replica folds the same events into the same per-target health (latency EWMA, p95, circuit breaker).
+ */
+export const TargetOutcomeEvent = z.object({
+  /** `provider-id/model` */
+  target: z.string(),
+  requestId: z.string(),
+  /** ok: answered; failed: counts against the target's health; neutral: says nothing of it (cancelled, 4xx, hedge lost) */
+  result: z.enum(['ok', 'failed', 'neutral']),
+  error: z.string().optional(),
+  latencyMs: z.number().nonnegative(),
+  /** time to the first byte of the answer (streams: the first event) */
+  ttftMs: z.number().nonnegative().optional(),
+  /** the last attempt of the request: the router's in-flight count of it ends */
+  final: z.boolean(),
+  at: z.number(),
+});
+export type TargetOutcomeEvent = z.infer<typeof TargetOutcomeEvent>;
+
+/**
+ * A new gateway config for every router and executor replica, already validated by the sender (the admin API);
+ * each replica validates it again against its own environment and keeps its old config when that fails.
+ * `yaml` absent: re-read the config file (GATEWAY_CONFIG).
+ */
+export const ConfigReloadEvent = z.object({ yaml: z.string().optional(), by: z.string() });
+export type ConfigReloadEvent = z.infer<typeof ConfigReloadEvent>;

@@ -8,6 +8,7 @@ import {
   CredentialsChangedEvent,
   ProviderCredentialsRequest,
   ProviderCredentialsResult,
+  ConfigReloadEvent,
   ModelsListRequest,
   ModelsListResult,
   ModerationCheckRequest,
@@ -15,6 +16,7 @@ import {
   PingResult,
   RollupRequest,
   RollupResult,
+  TargetOutcomeEvent,
 } from './control.js';
 import { UsageEvent } from './chat.js';
 
@@ -67,6 +69,22 @@ export const contracts = {
     service: 'executor',
     broadcast: true,
     schema: CancelEvent,
+  },
+  routingOutcome: {
+    kind: 'event',
+    transport: 'hot',
+    subject: 'routing.evt.target-outcome.v1',
+    service: 'router',
+    broadcast: true,
+    schema: TargetOutcomeEvent,
+  },
+  routingConfigReload: {
+    kind: 'event',
+    transport: 'hot',
+    subject: 'routing.evt.config-reload.v1',
+    service: 'router',
+    broadcast: true,
+    schema: ConfigReloadEvent,
   },
   moderationCheckInput: {
     kind: 'rpc',
@@ -192,6 +210,12 @@ export const HEADERS = {
   plan: 'gw-plan',
   deadline: 'gw-deadline',
   result: 'gw-result',
+  /** the client's x-gateway-route-strategy (router: overrides the model's strategy for this request) */
+  routeStrategy: 'gw-route-strategy',
+  /** the client's x-gateway-region (router: only targets of this region) */
+  region: 'gw-region',
+  /** on an `error` frame: the routing story (as x-gateway-route) of a request that failed */
+  route: 'gw-route',
   /** on an `error` frame: the executor already published the usage record of this request */
   usageRecorded: 'gw-usage-recorded',
 } as const;

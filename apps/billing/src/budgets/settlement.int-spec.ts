@@ -76,6 +76,8 @@ function usage(requestId: string, costNanoUsd: bigint): UsageEvent {
     stream: false,
     tags: {},
     attempts: 1,
+    mode: 'live',
+    routing: null,
   };
 }
 

@@ -7,6 +7,7 @@ import {
   Plan,
   RequestMeta,
   type ChatCompletionChunk,
+  type PlanPolicy,
   type PlanTarget,
   type ResultMeta,
   type Usage,
@@ -20,9 +21,18 @@ import type { ProviderDirectory, ResolvedTarget } from '../providers/provider-di
 import type { UpstreamClient, UpstreamResponse } from '../upstream/upstream.client.js';
 import type { UsageRecorder } from '../usage/usage.recorder.js';
 import { chunkChars, completionChars, estimateTokens, promptChars } from './usage-estimate.js';
+import { backoffMs, isTransient, NO_POLICY, pause } from './retry.js';
+import { RoutingStory, type OutcomeSink } from './routing-story.js';
 
 type Attempt = ResultMeta['attempts'][number];
-type AbortWhy = 'timeout' | 'cancel' | 'deadline';
+type AbortWhy = 'timeout' | 'cancel' | 'deadline' | 'ttft' | 'hedge';
+
+/** The losing attempt of a hedged pair: not a failure of its target, and not billed beyond what it reported. */
+class HedgeLost extends GatewayError {
+  constructor() {
+    super('CANCELLED', 'another target answered first (hedged request)');
+  }
+}
 
 /** Everything one request carries through its attempts. */
 type Run = {
@@ -44,7 +54,18 @@ type Run = {
   lastChunk: ChatCompletionChunk | null;
   /** the body with its image URLs fetched as data URLs, once, for the targets whose adapter needs bytes */
   withImageBytes: Promise<ChatCompletionRequest> | null;
+  policy: PlanPolicy;
+  /** the request deadline, or the total timeout of the plan's policy when sooner */
+  deadlineAt: number;
+  story: RoutingStory | null;
+  /** the target whose answer went to the client (hedged requests: the first to answer) */
+  winner: PlanTarget | null;
+  /** usage the losers of hedged pairs reported (an aborted loser reports none): billed beside the winner's */
+  hedgeUsage: Array<{ target: PlanTarget; usage: Usage }>;
 };
+
+/** Failures of one step of the walk (one target, or a hedged pair), or 'ok'. */
+type StepResult = 'ok' | Array<{ target: PlanTarget; error: GatewayError }>;
 
 const decoder = new TextDecoder();
 const ERROR_BODY_LIMIT = 64 * 1024;
@@ -64,6 +85,8 @@ export class ChatExecutor {
     private readonly upstream: UpstreamClient,
     private readonly usage: UsageRecorder,
     private readonly images: ImageFetcher,
+    private readonly outcomes: OutcomeSink | null = null,
+    private readonly random: () => number = Math.random,
   ) {}
 
   get inFlight(): number {
@@ -102,6 +125,11 @@ export class ChatExecutor {
       usageChunk: null,
       lastChunk: null,
       withImageBytes: null,
+      policy: NO_POLICY,
+      deadlineAt: meta.deadlineAt,
+      story: null,
+      winner: null,
+      hedgeUsage: [],
     };
     let lastTarget: PlanTarget | null = null;
     let failure: GatewayError | null = null;
@@ -109,38 +137,129 @@ export class ChatExecutor {
     try {
       const plan = parseHeader(h?.get(HEADERS.plan), Plan);
       if (!plan) throw new GatewayError('INTERNAL', 'executor: missing or malformed gw-plan header');
+      run.story = new RoutingStory(plan, meta.requestId, this.outcomes);
+      run.policy = plan.policy ?? NO_POLICY;
+      if (run.policy.totalTimeoutMs !== null) run.deadlineAt = Math.min(meta.deadlineAt, Date.now() + run.policy.totalTimeoutMs);
       const body = parseBody(req.data, ChatCompletionRequest);
       run.body = body;
-      for (let i = 0; i < plan.targets.length; i++) {
-        const target = plan.targets[i]!;
-        lastTarget = target;
-        if (cancel.signal.aborted) throw new GatewayError('CANCELLED', 'the client went away');
-        if (meta.deadlineAt <= Date.now()) throw new GatewayError('DEADLINE_EXCEEDED', 'the request deadline passed', { status: 504 });
-        const t0 = Date.now();
-        try {
-          await this.attempt(run, body, target, t0);
-          failure = null;
-          break;
-        } catch (err) {
-          const e = GatewayError.from(err);
-          if (!(err instanceof GatewayError)) this.logger.error(`${meta.requestId}: ${(err as Error).stack ?? String(err)}`);
-          run.attempts.push({ providerId: target.providerId, model: target.model, ok: false, error: e.code, latencyMs: Date.now() - t0 });
-          failure = e;
-          if (run.started || !e.retryable || cancel.signal.aborted) break;
-        }
-      }
+      const walked = await this.walk(run, body, plan.targets);
+      lastTarget = walked.last;
+      failure = walked.failure;
       if (failure) throw failure;
     } catch (err) {
       failure = GatewayError.from(err);
       if (!(err instanceof GatewayError)) this.logger.error(`${meta.requestId}: ${(err as Error).stack ?? String(err)}`);
-      out.error(failure, { [HEADERS.usageRecorded]: '1' });
+      // the story travels with the error too: the client sees why every target failed (x-gateway-route)
+      const headers: Record<string, string> = { [HEADERS.usageRecorded]: '1' };
+      if (run.story) headers[HEADERS.route] = run.story.header();
+      out.error(failure, headers);
     } finally {
       this.running.delete(meta.requestId);
-      this.usage.record(this.usageEvent(run, failure, lastTarget));
+      const event = this.usageEvent(run, failure, lastTarget);
+      run.story?.finish();
+      if (event.attempts > 1 || failure) {
+        this.logger.log(`${meta.requestId} ${meta.model}: ${failure ? `failed ${failure.code}` : 'ok'}, route ${run.story?.header() ?? '-'}`);
+      }
+      this.usage.record(event);
     }
   }
 
-  private async attempt(run: Run, body: ChatCompletionRequest, target: PlanTarget, t0: number): Promise<void> {
+  /**
+   * Walks the plan: each target once, in order (hedged pairs side by side), moving on after a retryable failure.
+   * When every target failed transiently (429, 5xx, timeout, connection), another round over those targets follows
+   * after an exponential backoff with jitter that honours retry-after, up to policy.maxRetries rounds. Never once
+   * a chunk reached the client.
+   */
+  private async walk(run: Run, body: ChatCompletionRequest, plan: PlanTarget[]): Promise<{ failure: GatewayError | null; last: PlanTarget | null }> {
+    let targets = plan;
+    let failure: GatewayError | null = null;
+    let last: PlanTarget | null = null;
+    for (let round = 0; ; round++) {
+      const transient: PlanTarget[] = [];
+      let retryAfter: number | undefined;
+      let allSaidWhen = true;
+      for (let i = 0; i < targets.length; i++) {
+        if (run.cancel.signal.aborted) throw new GatewayError('CANCELLED', 'the client went away');
+        if (run.deadlineAt <= Date.now()) throw new GatewayError('DEADLINE_EXCEEDED', 'the request deadline passed', { status: 504 });
+        const target = targets[i]!;
+        const next = targets[i + 1];
+        last = target;
+        let step: StepResult;
+        if (run.policy.hedge && !run.meta.stream && next && target.hedgeAfterMs !== undefined) {
+          step = await this.hedged(run, body, target, next);
+          // the pair ran side by side: the second target is spent unless the first failed before the hedge began
+          if (step === 'ok' || step.length > 1) i++;
+          if (step !== 'ok' && step.length > 1) last = next;
+        } else {
+          const e = await this.tryTarget(run, body, target, null);
+          step = e === null || e instanceof HedgeLost ? 'ok' : [{ target, error: e }];
+        }
+        if (step === 'ok') return { failure: null, last };
+        for (const f of step) {
+          failure = f.error;
+          if (run.started || !f.error.retryable || run.cancel.signal.aborted) return { failure, last };
+          if (isTransient(f.error)) {
+            transient.push(f.target);
+            if (f.error.retryAfterSeconds === undefined) allSaidWhen = false;
+            else retryAfter = Math.min(retryAfter ?? Infinity, f.error.retryAfterSeconds);
+          }
+        }
+      }
+      if (round >= run.policy.maxRetries || transient.length === 0 || transient.length < targets.length) return { failure, last };
+      const wait = backoffMs(run.policy, round + 1, allSaidWhen ? retryAfter : undefined, this.random);
+      if (wait === null || Date.now() + wait >= run.deadlineAt) return { failure, last };
+      await pause(wait, run.cancel.signal);
+      targets = transient;
+    }
+  }
+
+  /** One attempt on one target: null when it answered, else its failure (a lost hedge is a HedgeLost). */
+  private async tryTarget(run: Run, body: ChatCompletionRequest, target: PlanTarget, hedge: AbortSignal | null): Promise<GatewayError | null> {
+    const t0 = Date.now();
+    run.story?.begin(target);
+    try {
+      await this.attempt(run, body, target, t0, hedge);
+      return null;
+    } catch (err) {
+      const e = GatewayError.from(err);
+      const latencyMs = Date.now() - t0;
+      if (e instanceof HedgeLost) {
+        run.story?.hedgeLost(target, latencyMs);
+        return e;
+      }
+      if (!(err instanceof GatewayError)) this.logger.error(`${run.meta.requestId}: ${(err as Error).stack ?? String(err)}`);
+      run.attempts.push({ providerId: target.providerId, model: target.model, ok: false, error: e.code, latencyMs });
+      if (e.code === 'CANCELLED') run.story?.cancelled(target, latencyMs);
+      else run.story?.failed(target, e, latencyMs);
+      return e;
+    }
+  }
+
+  /**
+   * A hedged pair (non-stream): `a` starts; when it has not answered within its hedgeAfterMs (the router's recent
+   * p95 of it), `b` starts too. The first answer wins and the other is aborted upstream. `a` failing before the
+   * hedge began is an ordinary failure (the walk moves on to `b`).
+   */
+  private async hedged(run: Run, body: ChatCompletionRequest, a: PlanTarget, b: PlanTarget): Promise<StepResult> {
+    const acA = new AbortController();
+    const acB = new AbortController();
+    const pA = this.tryTarget(run, body, a, acA.signal);
+    let timer: NodeJS.Timeout | undefined;
+    const early = await Promise.race([pA.then((r) => ({ r })), new Promise<null>((res) => (timer = setTimeout(() => res(null), a.hedgeAfterMs ?? 0)))]);
+    clearTimeout(timer);
+    if (early) return early.r === null ? 'ok' : [{ target: a, error: early.r }];
+    const pB = this.tryTarget(run, body, b, acB.signal);
+    void pA.then((r) => r === null && acB.abort());
+    void pB.then((r) => r === null && acA.abort());
+    const [ra, rb] = await Promise.all([pA, pB]);
+    if (ra === null || rb === null) return 'ok';
+    return [
+      { target: a, error: ra },
+      { target: b, error: rb },
+    ];
+  }
+
+  private async attempt(run: Run, body: ChatCompletionRequest, target: PlanTarget, t0: number, hedge: AbortSignal | null): Promise<void> {
     const { meta } = run;
     const resolved = this.providers.resolve(target);
     const ctx: ChatContext = { model: target.model, requestId: meta.requestId, created: Math.floor(t0 / 1000) };
@@ -156,10 +275,19 @@ export class ChatExecutor {
       ac.abort();
     };
     const onCancel = () => abort('cancel');
+    const onHedge = () => abort('hedge');
     run.cancel.signal.addEventListener('abort', onCancel, { once: true });
-    const deadlineTimer = setTimeout(() => abort('deadline'), Math.max(0, meta.deadlineAt - Date.now()));
+    hedge?.addEventListener('abort', onHedge, { once: true });
+    const deadlineTimer = setTimeout(() => abort('deadline'), Math.max(0, run.deadlineAt - Date.now()));
     let idleTimer = setTimeout(() => abort('timeout'), target.timeoutMs);
+    // streams: the first upstream event must come within the time-to-first-token timeout
+    const ttftMs = meta.stream ? run.policy.ttftTimeoutMs : null;
+    let ttftTimer = ttftMs !== null ? setTimeout(() => abort('ttft'), ttftMs) : undefined;
     const rearm = () => {
+      if (ttftTimer !== undefined) {
+        clearTimeout(ttftTimer);
+        ttftTimer = undefined;
+      }
       clearTimeout(idleTimer);
       idleTimer = setTimeout(() => abort('timeout'), target.timeoutMs);
     };
@@ -172,28 +300,39 @@ export class ChatExecutor {
       if (meta.stream) await this.relay(run, target, resolved, ctx, res, t0, rearm);
       else await this.complete(run, target, resolved, ctx, res, t0);
     } catch (err) {
-      throw mapAbort(err, why, target, run.started);
+      throw mapAbort(err, why, target, run.started, ttftMs);
     } finally {
       clearTimeout(idleTimer);
       clearTimeout(deadlineTimer);
+      clearTimeout(ttftTimer);
       run.cancel.signal.removeEventListener('abort', onCancel);
+      hedge?.removeEventListener('abort', onHedge);
     }
   }
 
   private async complete(run: Run, target: PlanTarget, resolved: ResolvedTarget, ctx: ChatContext, res: UpstreamResponse, t0: number): Promise<void> {
-    run.billed = target;
+    const ttftMs = Date.now() - t0;
     let json: unknown;
     try {
       json = await res.body.json();
     } catch (err) {
+      if (run.winner === null) run.billed = target;
       if (err instanceof SyntaxError) throw new GatewayError('PROVIDER_ERROR', 'the upstream provider sent malformed JSON');
       throw err;
     }
     const completion = resolved.adapter.chat.parseResponse(json, ctx);
+    if (run.winner !== null) {
+      // a hedged pair where the other answered first: keep what this provider reported, and lose
+      if (completion.usage) run.hedgeUsage.push({ target, usage: completion.usage });
+      throw new HedgeLost();
+    }
+    run.winner = target;
+    run.billed = target;
     run.upstreamModel = completion.model;
     run.usage = completion.usage ?? null;
     run.outputChars = completionChars(completion);
     run.attempts.push({ providerId: target.providerId, model: target.model, ok: true, latencyMs: Date.now() - t0 });
+    run.story?.ok(target, Date.now() - t0, ttftMs);
     run.out.response(JSON.stringify(completion), { [HEADERS.result]: JSON.stringify(resultMeta(run, target)) });
   }
 
@@ -215,6 +354,7 @@ export class ChatExecutor {
         if (!okRecorded) {
           okRecorded = true;
           run.attempts.push({ providerId: target.providerId, model: target.model, ok: true, latencyMs: Date.now() - t0 });
+          run.story?.ok(target, Date.now() - t0, Date.now() - t0);
         }
         this.forward(run, target, c);
       }
@@ -239,7 +379,10 @@ export class ChatExecutor {
     if (!tr.done()) throw new GatewayError('PROVIDER_ERROR', 'upstream stream ended early');
     if (!run.started) {
       // a complete stream without a content chunk: still a valid (empty) answer
-      if (!okRecorded) run.attempts.push({ providerId: target.providerId, model: target.model, ok: true, latencyMs: Date.now() - t0 });
+      if (!okRecorded) {
+        run.attempts.push({ providerId: target.providerId, model: target.model, ok: true, latencyMs: Date.now() - t0 });
+        run.story?.ok(target, Date.now() - t0, Date.now() - t0);
+      }
       this.startFrame(run, target);
     }
     if (run.meta.includeUsage) run.out.chunk(JSON.stringify(this.usageChunk(run, ctx)));
@@ -298,7 +441,15 @@ export class ChatExecutor {
       outputTokens = est.completion_tokens;
       estimated = true;
     }
-    const cost = run.billed ? costNanoUsd(run.billed.price, { inputTokens, outputTokens, cachedInputTokens }) : 0n;
+    let cost = run.billed ? costNanoUsd(run.billed.price, { inputTokens, outputTokens, cachedInputTokens }) : 0n;
+    // the losers of hedged pairs: billed for exactly what their providers reported, at their own prices
+    for (const h of run.hedgeUsage) {
+      const u = { inputTokens: h.usage.prompt_tokens, outputTokens: h.usage.completion_tokens, cachedInputTokens: h.usage.prompt_tokens_details?.cached_tokens ?? 0 };
+      inputTokens += u.inputTokens;
+      outputTokens += u.outputTokens;
+      cachedInputTokens += u.cachedInputTokens;
+      cost += costNanoUsd(h.target.price, u);
+    }
     const target = run.billed ?? lastTarget;
     return {
       requestId: meta.requestId,
@@ -322,6 +473,8 @@ export class ChatExecutor {
       stream: meta.stream,
       tags: meta.tags,
       attempts: run.attempts.length,
+      mode: 'live',
+      routing: run.story?.routing() ?? null,
     };
   }
 }
@@ -333,7 +486,9 @@ function estimatedUsage(run: Run): Usage {
 }
 
 function resultMeta(run: Run, target: PlanTarget): ResultMeta {
-  return { providerId: target.providerId, model: run.upstreamModel ?? target.model, attempts: run.attempts };
+  const meta: ResultMeta = { providerId: target.providerId, model: run.upstreamModel ?? target.model, attempts: run.attempts };
+  if (run.story) meta.route = run.story.header();
+  return meta;
 }
 
 export function parseHeader<T>(raw: string | undefined, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T | null {
@@ -378,8 +533,12 @@ export async function readText(res: UpstreamResponse): Promise<string> {
 }
 
 /** An error of an attempt, with our own aborts named for what they were. */
-export function mapAbort(err: unknown, why: AbortWhy | null, target: PlanTarget, started: boolean): GatewayError {
+export function mapAbort(err: unknown, why: AbortWhy | null, target: PlanTarget, started: boolean, ttftMs: number | null = null): GatewayError {
   switch (why) {
+    case 'hedge':
+      return new HedgeLost();
+    case 'ttft':
+      return new GatewayError('PROVIDER_TIMEOUT', `${target.providerId} sent no first token within ${ttftMs ?? 0} ms`);
     case 'cancel':
       return new GatewayError('CANCELLED', 'the client went away');
     case 'deadline':

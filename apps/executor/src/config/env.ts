@@ -12,6 +12,11 @@ const Env = z.object({
   UPSTREAM_CONNECTIONS_PER_ORIGIN: z.coerce.number().int().positive().default(256),
   /** 64 hex characters: opens the provider credentials stored through the admin API (unset: config keys only) */
   GATEWAY_ENCRYPTION_KEY: z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters (32 bytes)').optional(),
+  /** watch GATEWAY_CONFIG and reload the providers on change (validated first; a bad file is refused) */
+  CONFIG_WATCH: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
 });
 export type ExecutorEnv = z.infer<typeof Env>;
 

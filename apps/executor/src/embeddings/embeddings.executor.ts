@@ -270,5 +270,17 @@ function usageEvent(run: Run, failure: GatewayError | null, lastTarget: PlanTarg
     stream: false,
     tags: meta.tags,
     attempts: run.attempts.length,
+    mode: 'live',
+    // embeddings walk the plan in order (no hedging, no strategy of their own): the story is the attempts
+    routing: {
+      strategy: 'fallback',
+      attempts: run.attempts.map((a) => ({
+        providerId: a.providerId,
+        model: a.model,
+        outcome: a.ok ? ('ok' as const) : ('failed' as const),
+        ...(a.error !== undefined ? { error: a.error } : {}),
+        latencyMs: a.latencyMs,
+      })),
+    },
   };
 }

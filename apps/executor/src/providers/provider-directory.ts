@@ -19,6 +19,13 @@ export class ProviderDirectory {
     config: GatewayConfig,
     private readonly env: Readonly<Record<string, string | undefined>> = {},
   ) {
+    this.load(config);
+  }
+
+  /** Takes a new config's providers (a config reload): requests already running keep what they resolved. */
+  load(config: GatewayConfig): void {
+    this.configs.clear();
+    this.resolved.clear();
     for (const p of config.providers) this.configs.set(p.id, p);
   }
 

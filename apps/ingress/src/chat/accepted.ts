@@ -17,6 +17,8 @@ export type Accepted = {
   cacheStatus: CacheStatus;
   /** the client closed the connection before the answer was complete */
   gone: boolean;
+  /** the routing story of a request that failed upstream (x-gateway-route on the error) */
+  route: string | null;
   /** the open call to the router while one is in flight */
   frames: FrameStream | null;
 };

@@ -73,6 +73,7 @@ export class ChatService {
         tags: tagsFrom(req.headers['x-gateway-tags'], identity.tags),
         cacheStatus: cacheable ? 'miss' : 'bypass',
         gone: false,
+        route: null,
         frames: null,
       };
       this.relay.watchClient(ctx, reply);
@@ -99,7 +100,7 @@ export class ChatService {
         return;
       }
       const store = ctx.cacheStatus === 'miss' && directive !== 'no-store' && cacheKey ? cacheKey : null;
-      const frames = this.relay.route(ctx, contracts.routingChat, data, req.headers['traceparent']);
+      const frames = this.relay.route(ctx, contracts.routingChat, data, req.headers);
       if (stream) await this.relay.relayStream(ctx, reply, frames, format);
       else await this.relay.relayResponse(ctx, reply, frames, store, format);
     } catch (err) {
@@ -110,6 +111,7 @@ export class ChatService {
         // failures before routing that the ingress itself decided (block) are billed here, at cost 0
         if (gwErr.code === 'MODERATION_BLOCKED') this.relay.publishFailure(ctx, gwErr.code, 'error');
         void reply.header('x-gateway-cache', ctx.cacheStatus);
+        if (ctx.route) void reply.header('x-gateway-route', ctx.route);
       }
       this.relay.sendError(reply, gwErr, format);
     }

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable } from '@nestjs/common';
 import {
@@ -73,7 +74,7 @@ export class Relay {
     ctx: Accepted,
     contract: Pick<StreamContract, 'subject' | 'service'>,
     data: Uint8Array,
-    traceparent: string | string[] | undefined,
+    reqHeaders: IncomingHttpHeaders,
   ): FrameStream {
     const deadlineAt = ctx.receivedAt + this.env.REQUEST_TIMEOUT_MS;
     const meta: RequestMeta = {
@@ -100,7 +101,9 @@ export class Relay {
         [HEADERS.model]: ctx.model,
         [HEADERS.meta]: JSON.stringify(meta),
         [HEADERS.deadline]: String(deadlineAt),
-        [HEADERS.traceparent]: traceparentFrom(traceparent),
+        [HEADERS.traceparent]: traceparentFrom(reqHeaders['traceparent']),
+        // routing hints for the router: x-gateway-route-strategy and x-gateway-region (key, team, tags are in meta)
+        ...routingHeaders(reqHeaders),
       },
     });
     ctx.frames = frames;
@@ -160,6 +163,7 @@ export class Relay {
       .header('x-gateway-cache', ctx.cacheStatus)
       .header('x-gateway-provider', result?.providerId ?? '')
       .header('x-gateway-model', result?.model ?? '')
+      .header('x-gateway-route', result?.route ?? '')
       .header('x-gateway-overhead-ms', overheadMs.toFixed(2))
       .send(asBody(format.response(data)));
   }
@@ -187,6 +191,7 @@ export class Relay {
       'x-gateway-cache': ctx.cacheStatus,
       'x-gateway-provider': result?.providerId ?? '',
       'x-gateway-model': result?.model ?? '',
+      'x-gateway-route': result?.route ?? '',
       'x-gateway-overhead-ms': overheadMs.toFixed(2),
     });
     res.flushHeaders();
@@ -247,6 +252,7 @@ export class Relay {
     }
     if (!frame) return null;
     if (frame.type === 'error') {
+      ctx.route = frame.headers?.get(HEADERS.route) || null;
       const e = errorFromFrame(frame);
       if (!frame.headers?.get(HEADERS.usageRecorded)) this.publishFailure(ctx, e.code, 'error');
       throw e;
@@ -340,4 +346,14 @@ function resultMeta(frame: Frame): ResultMeta | null {
   } catch {
     return null;
   }
+}
+
+/** The client's routing headers, as hot-path headers (only when sent, and only sane values). */
+function routingHeaders(h: IncomingHttpHeaders): Record<string, string> {
+  const out: Record<string, string> = {};
+  const strategy = h['x-gateway-route-strategy'];
+  const region = h['x-gateway-region'];
+  if (typeof strategy === 'string' && strategy.length > 0 && strategy.length <= 64) out[HEADERS.routeStrategy] = strategy;
+  if (typeof region === 'string' && region.length > 0 && region.length <= 64) out[HEADERS.region] = region;
+  return out;
 }

@@ -60,10 +60,11 @@ export class EmbeddingsService {
         tags: tagsFrom(req.headers['x-gateway-tags'], identity.tags),
         cacheStatus: 'bypass',
         gone: false,
+        route: null,
         frames: null,
       };
       this.relay.watchClient(ctx, reply);
-      const frames = this.relay.route(ctx, contracts.routingEmbeddings, body.raw, req.headers['traceparent']);
+      const frames = this.relay.route(ctx, contracts.routingEmbeddings, body.raw, req.headers);
       await this.relay.relayResponse(ctx, reply, frames, null, EMBEDDINGS_FORMAT);
     } catch (err) {
       const gwErr = err instanceof GatewayError ? err : GatewayError.from(err);

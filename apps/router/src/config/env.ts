@@ -6,6 +6,11 @@ const Env = z.object({
   GATEWAY_CONFIG: z.string().optional(),
   SIMULATOR_URL: z.string().optional(),
   LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
+  /** watch GATEWAY_CONFIG and reload it on change (validated first; a bad file is refused, the old config stays) */
+  CONFIG_WATCH: z
+    .enum(['true', 'false', '1', '0'])
+    .default('true')
+    .transform((v) => v === 'true' || v === '1'),
 });
 export type RouterEnv = z.infer<typeof Env>;
 

@@ -41,7 +41,7 @@ describe('Catalogue', () => {
   it('keeps a bounded number of direct plans, whatever clients send', () => {
     const fresh = new Catalogue(config);
     for (let i = 0; i < 10_050; i++) expect(fresh.plan(`local/m${i}`).plan.targets[0]?.model).toBe(`m${i}`);
-    expect((fresh as unknown as { plans: Map<string, unknown> }).plans.size).toBeLessThanOrEqual(10_000);
+    expect((fresh as unknown as { direct: Map<string, unknown> }).direct.size).toBeLessThanOrEqual(10_000);
   });
 
   it('lists every model, or only those a key may use', () => {

@@ -19,6 +19,8 @@ export type StackOptions = {
   env?: Record<string, string>;
   /** services to leave out */
   without?: StackService[];
+  /** more than one process of a service without an HTTP port (router, executor, cache, moderation, worker): `router-2`, ... */
+  replicas?: Partial<Record<Exclude<StackService, 'ingress' | 'billing'>, number>>;
   postgresAdminUrl?: string;
   redisUrl?: string;
 };
@@ -100,7 +102,10 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
     // optional profiling hook: STACK_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' goes to every service's node
     const nodeArgs = (process.env['STACK_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
     for (const s of services) {
-      group.start({ name: s, command: process.execPath, args: [...nodeArgs, path.join(ROOT, 'apps', s, 'dist', 'main.js')], env, cwd: ROOT });
+      const n = s === 'ingress' || s === 'billing' ? 1 : (opts.replicas?.[s] ?? 1);
+      for (let i = 1; i <= n; i++) {
+        group.start({ name: i === 1 ? s : `${s}-${i}`, command: process.execPath, args: [...nodeArgs, path.join(ROOT, 'apps', s, 'dist', 'main.js')], env, cwd: ROOT });
+      }
     }
     const ingressUrl = `http://127.0.0.1:${port}`;
     const billingUrl = `http://127.0.0.1:${billingPort}`;
