@@ -235,6 +235,24 @@ export const UsageEvent = z.object({
   stream: z.boolean(),
   tags: z.record(z.string(), z.string()).default({}),
   attempts: z.number().int().nonnegative().default(0),
+  /** live request or a batch job's line */
+  mode: z.enum(['live', 'batch']).default('live'),
+  /** the routing story: every target tried, in order, and what happened */
+  routing: z
+    .object({
+      strategy: z.string(),
+      attempts: z.array(
+        z.object({
+          providerId: z.string(),
+          model: z.string(),
+          outcome: z.enum(['ok', 'failed', 'skipped', 'cancelled', 'hedge_lost']),
+          error: z.string().optional(),
+          latencyMs: z.number().nonnegative(),
+        }),
+      ),
+    })
+    .nullable()
+    .default(null),
 });
 export type UsageEvent = z.infer<typeof UsageEvent>;
 export type UsageEventInput = z.input<typeof UsageEvent>;

@@ -50,3 +50,22 @@ export const RollupResult = z.object({ rows: z.number().int().nonnegative(), hou
 export type RollupResult = z.infer<typeof RollupResult>;
 
 export const PingResult = z.object({ service: z.string(), at: z.number() });
+
+export const RollupDaysRequest = z.object({
+  /** UTC days (2026-11-23) to recompute; absent = every finished day whose rollup is missing or stale */
+  days: z.array(z.iso.date()).max(400).optional(),
+});
+export type RollupDaysRequest = z.infer<typeof RollupDaysRequest>;
+export const RollupDaysResult = z.object({ days: z.array(z.object({ day: z.string(), rows: z.number().int().nonnegative() })) });
+export type RollupDaysResult = z.infer<typeof RollupDaysResult>;
+
+export const ReconcileRequest = z.object({});
+export const ReconcileCheck = z.object({
+  check: z.string(),
+  /** how many breaks this check found (0 = the invariant holds) */
+  breaks: z.number().int().nonnegative(),
+  /** a few ids of the offending rows */
+  sample: z.array(z.string()),
+});
+export const ReconcileResult = z.object({ runId: z.string(), ok: z.boolean(), checks: z.array(ReconcileCheck) });
+export type ReconcileResult = z.infer<typeof ReconcileResult>;

@@ -9,6 +9,10 @@ import {
   ModerationCheckRequest,
   ModerationCheckResult,
   PingResult,
+  ReconcileRequest,
+  ReconcileResult,
+  RollupDaysRequest,
+  RollupDaysResult,
   RollupRequest,
   RollupResult,
 } from './control.js';
@@ -90,6 +94,22 @@ export const contracts = {
     service: 'billing',
     request: RollupRequest,
     response: RollupResult,
+  },
+  billingRollupDays: {
+    kind: 'rpc',
+    transport: 'nest',
+    subject: 'billing.rpc.rollup-days.v1',
+    service: 'billing',
+    request: RollupDaysRequest,
+    response: RollupDaysResult,
+  },
+  billingReconcile: {
+    kind: 'rpc',
+    transport: 'nest',
+    subject: 'billing.rpc.reconcile.v1',
+    service: 'billing',
+    request: ReconcileRequest,
+    response: ReconcileResult,
   },
   billingUsage: {
     kind: 'durable',
