@@ -24,7 +24,7 @@ export function sha256Hex(s: string): string {
   return createHash('sha256').update(s, 'utf8').digest('hex');
 }
 
-function sameSecret(a: string, b: string): boolean {
+export function sameSecret(a: string, b: string): boolean {
   // compare digests: constant time whatever the lengths
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
@@ -44,6 +44,25 @@ export class FinanceAuthGuard implements CanActivate {
     const role = await this.repo.keyRole(sha256Hex(key), new Date());
     if (role === null) throw new GatewayError('UNAUTHENTICATED', 'invalid API key');
     if (!FINANCE_ROLES.has(role)) throw new GatewayError('FORBIDDEN', 'this key may not read billing data: it needs the finance or admin role');
+    return true;
+  }
+}
+
+/** The billing side of the admin API (/admin/v1/prices): the master key, or a live key with the admin role. */
+@Injectable()
+export class AdminAuthGuard implements CanActivate {
+  constructor(
+    @Inject(BILLING_ENV) private readonly env: BillingEnv,
+    private readonly repo: ReportsRepository,
+  ) {}
+
+  async canActivate(ctx: ExecutionContext): Promise<boolean> {
+    const key = presentedKey(ctx.switchToHttp().getRequest<HeaderBag>().headers);
+    if (!key) throw new GatewayError('UNAUTHENTICATED', 'missing API key: send Authorization: Bearer <master key or admin key>');
+    if (sameSecret(key, this.env.GATEWAY_MASTER_KEY)) return true;
+    const role = await this.repo.keyRole(sha256Hex(key), new Date());
+    if (role === null) throw new GatewayError('UNAUTHENTICATED', 'invalid API key');
+    if (role !== 'admin') throw new GatewayError('FORBIDDEN', 'this key may not use the admin API: it needs the admin role');
     return true;
   }
 }

@@ -13,6 +13,8 @@ const Env = z.object({
   USAGE_BATCH_SIZE: positiveInt(500),
   USAGE_LINGER_MS: positiveInt(20),
   DATABASE_POOL_SIZE: positiveInt(10),
+  /** the YAML gateway config: the targets' prices are seeded into billing.prices on boot */
+  GATEWAY_CONFIG: z.string().optional(),
 });
 export type BillingEnv = z.infer<typeof Env>;
 
@@ -22,4 +24,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): BillingEnv {
     throw new Error(`billing: bad environment:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
   }
   return parsed.data;
+}
+
+/** The raw environment, for ${VAR} interpolation of the YAML config. */
+export function rawEnv(): Readonly<Record<string, string | undefined>> {
+  return process.env;
 }
