@@ -11,6 +11,7 @@ import {
   type ResultMeta,
   type Usage,
   type UsageEvent,
+  type UsageEventInput,
 } from '@gw/contracts';
 import type { ChatContext } from '@gw/providers';
 import type { FrameWriter, StreamRequest } from '@gw/transport';
@@ -274,7 +275,7 @@ export class ChatExecutor {
     };
   }
 
-  private usageEvent(run: Run, failure: GatewayError | null, lastTarget: PlanTarget | null): UsageEvent {
+  private usageEvent(run: Run, failure: GatewayError | null, lastTarget: PlanTarget | null): UsageEventInput {
     const { meta } = run;
     const status: UsageEvent['status'] = failure === null ? 'ok' : failure.code === 'CANCELLED' ? 'cancelled' : 'error';
     let inputTokens = 0;

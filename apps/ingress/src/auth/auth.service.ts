@@ -37,6 +37,7 @@ export class AuthService {
     if (!identity) throw new GatewayError('UNAUTHENTICATED', 'invalid API key');
     if (identity.revoked) throw new GatewayError('UNAUTHENTICATED', 'API key has been revoked');
     if (identity.expiresAt !== null && identity.expiresAt <= Date.now()) throw new GatewayError('UNAUTHENTICATED', 'API key has expired');
+    if (identity.role === 'finance') throw new GatewayError('FORBIDDEN', 'a finance key reads the billing API only; it may not call the model endpoints');
     return identity;
   }
 
