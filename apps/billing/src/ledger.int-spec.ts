@@ -19,7 +19,7 @@ const P1 = { inputPerMTok: 0.15, outputPerMTok: 0.6, cachedInputPerMTok: 0.075 }
 const P2 = { inputPerMTok: 0.3, outputPerMTok: 1.2 };
 
 beforeAll(async () => {
-  h = await billingHarness({ name: 'ledger', gatewayConfig: config });
+  h = await billingHarness({ name: 'ledger', gatewayConfig: config, env: process.env });
   await h.start();
   await h.db.query(`INSERT INTO identity.teams (id, name) VALUES ('team-1', 'Team One'), ('team-2', 'Team Two')`);
   await h.db.query(

@@ -12,7 +12,7 @@ let h: BillingHarness;
 const PRICE = { inputPerMTok: 0.15, outputPerMTok: 0.6, cachedInputPerMTok: 0.075 };
 
 beforeAll(async () => {
-  h = await billingHarness({ name: 'prop', batchSize: 16 });
+  h = await billingHarness({ name: 'prop', batchSize: 16, env: process.env });
   await h.db.query(
     `INSERT INTO billing.prices (provider_id, model, input_nano_per_mtok, output_nano_per_mtok, cached_input_nano_per_mtok, valid_from, source)
      VALUES ('openai', 'gpt-4o-mini', 150000000, 600000000, 75000000, '2025-01-01', 'admin')`,
@@ -64,8 +64,8 @@ describe('ledger property', () => {
             teamId: a.keyId === null ? null : 'team-p',
             keyId: a.keyId,
             providerId: a.providerId,
-            cacheStatus: a.cacheStatus as UsageEventInput['cacheStatus'],
-            status: a.status as UsageEventInput['status'],
+            cacheStatus: a.cacheStatus,
+            status: a.status,
             inputTokens: a.inputTokens,
             cachedInputTokens: Math.min(a.cachedInputTokens, a.inputTokens),
             outputTokens: a.outputTokens,

@@ -30,8 +30,6 @@ export type BillingHarness = {
   close: () => Promise<void>;
 };
 
-const ADMIN_URL = process.env['POSTGRES_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const NATS_URL = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
 
 export function usageEvent(requestId: string, over: Partial<UsageEventInput> = {}): UsageEventInput {
   return {
@@ -55,7 +53,15 @@ export function usageEvent(requestId: string, over: Partial<UsageEventInput> = {
   };
 }
 
-export async function billingHarness(opts: { gatewayConfig?: GatewayConfig; batchSize?: number; name: string }): Promise<BillingHarness> {
+/** `env`: the test's environment (POSTGRES_ADMIN_URL, NATS_URL), passed in by the spec file. */
+export async function billingHarness(opts: {
+  gatewayConfig?: GatewayConfig;
+  batchSize?: number;
+  name: string;
+  env: Readonly<Record<string, string | undefined>>;
+}): Promise<BillingHarness> {
+  const ADMIN_URL = opts.env['POSTGRES_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+  const NATS_URL = opts.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
   const suffix = randomBytes(4).toString('hex');
   const dbName = `gw_${opts.name}_${suffix}`;
   const url = ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);

@@ -105,7 +105,7 @@ describe('ledger queue', () => {
   });
 
   it('bad job data fails at once, without retries', async () => {
-    const job = await queue.add('rollup-days', { days: ['not a day'] } as never, { jobId: `bad-${prefix}`, attempts: 5 });
+    const job = await queue.add('rollup-days', { days: ['not a day'] }, { jobId: `bad-${prefix}`, attempts: 5 });
     const done = await finished(job.id!);
     expect(done.failedReason).toMatch(/bad ledger job data/);
     expect(done.attemptsMade).toBe(1);
