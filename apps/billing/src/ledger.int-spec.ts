@@ -183,8 +183,12 @@ describe('ingestion into the ledger', () => {
       await c.query('BEGIN');
       await c.query(`INSERT INTO billing.usage_records (request_id, occurred_at, requested_model, input_tokens, output_tokens, cost_nano_usd, latency_ms, cache_status, status)
                      VALUES ($1, now(), 'm', 0, 0, 0, 0, 'miss', 'ok')`, [`lonely-${h.suffix}`]);
-      await c.query(`INSERT INTO billing.ledger_transactions (usage_record_id, request_id, occurred_at) SELECT id, request_id, occurred_at FROM billing.usage_records WHERE request_id = $1`, [`lonely-${h.suffix}`]);
-      await expect(c.query('COMMIT')).rejects.toThrow(/fewer than two entries/);
+      await expect(
+        c.query(`INSERT INTO billing.ledger_transactions (usage_record_id, request_id, occurred_at) SELECT id, request_id, occurred_at FROM billing.usage_records WHERE request_id = $1`, [
+          `lonely-${h.suffix}`,
+        ]),
+      ).rejects.toThrow(/fewer than two entries/);
+      await c.query('ROLLBACK');
     } finally {
       c.release();
     }
