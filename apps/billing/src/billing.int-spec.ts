@@ -12,6 +12,7 @@ import { startBilling } from './app.js';
 import { sha256Hex } from './auth/finance-auth.guard.js';
 import { loadEnv } from './config/env.js';
 import { RollupRpc } from './rollup/rollup.rpc.js';
+import { usageEvent } from './testing/harness.js';
 
 /**
  * Real Postgres (a fresh database for this file) and real NATS JetStream. The usage consumer reads a unique stream,
@@ -43,25 +44,7 @@ async function stop(): Promise<void> {
 }
 
 function usage(requestId: string, over: Partial<UsageEventInput> = {}): UsageEventInput {
-  return {
-    requestId,
-    occurredAt: Date.parse('2025-02-10T10:15:00Z'),
-    orgId: null,
-    teamId: 'team-ingest',
-    keyId: 'key-ingest',
-    endUser: null,
-    requestedModel: 'gpt-4o-mini',
-    providerId: 'openai',
-    model: 'gpt-4o-mini',
-    inputTokens: 10,
-    outputTokens: 5,
-    costNanoUsd: '1000000001',
-    latencyMs: 120,
-    cacheStatus: 'miss',
-    status: 'ok',
-    stream: false,
-    ...over,
-  };
+  return usageEvent(requestId, { teamId: 'team-ingest', keyId: 'key-ingest', costNanoUsd: '1000000001', ...over });
 }
 
 async function publishAll(events: Array<{ payload: unknown; msgID: string }>): Promise<void> {
