@@ -5,7 +5,7 @@
 //  2. finance query: 10 million usage rows generated with generate_series in a scratch database (not via the app),
 //     rolled up by the daily rollup, then GET /billing/v1/spend?groupBy=team for one month: median of R runs.
 // Needs a build (pnpm turbo run build). Writes bench-results/billing-<time>.json and bench-results/billing-latest.json.
-// Options: --events=50000 --rows=10000000 --runs=15 --skip-query --skip-ingest
+// Options: --events=50000 --batch=500 --rows=10000000 --runs=15 --skip-query --skip-ingest
 import { execSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -25,6 +25,7 @@ const args = new Map(process.argv.slice(2).map((a) => a.replace(/^--/, '').split
 const EVENTS = Number(args.get('events') ?? 50_000);
 const ROWS = Number(args.get('rows') ?? 10_000_000);
 const RUNS = Number(args.get('runs') ?? 15);
+const BATCH = Number(args.get('batch') ?? 500);
 const ADMIN_URL = process.env['POSTGRES_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const NATS_URL = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
 const id = randomBytes(4).toString('hex');
@@ -39,7 +40,7 @@ async function scratch(name) {
 }
 
 function billingEnv(url) {
-  return loadEnv({ NATS_URL, DATABASE_URL: url, GATEWAY_MASTER_KEY: `bench-master-${id}-0123456789`, LOG_LEVEL: 'warn', HOST: '127.0.0.1' });
+  return loadEnv({ NATS_URL, DATABASE_URL: url, GATEWAY_MASTER_KEY: `bench-master-${id}-0123456789`, LOG_LEVEL: 'warn', HOST: '127.0.0.1', USAGE_BATCH_SIZE: String(BATCH) });
 }
 const emptyConfig = { providers: [], models: [], moderation: { cardNumbers: 'off' }, cache: { enabled: false, ttlSeconds: 60 } };
 
@@ -112,7 +113,7 @@ async function ingestion() {
     ).rows[0];
     return {
       events: EVENTS,
-      batchSize: 500,
+      batchSize: BATCH,
       wholeMs: Math.round(ingestMs),
       eventsPerSecondWithBoot: Math.round(EVENTS / (ingestMs / 1000)),
       steadyMs: Math.round(steadyMs),
