@@ -1,8 +1,18 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { NatsModule } from '@gw/transport';
-import { FinanceAuthGuard } from './auth/finance-auth.guard.js';
+import { AdminAuthGuard, FinanceAuthGuard } from './auth/finance-auth.guard.js';
 import type { BillingEnv } from './config/env.js';
-import { BILLING_ENV, USAGE_TARGET } from './config/tokens.js';
+import type { GatewayConfig } from '@gw/contracts';
+import { BILLING_ENV, GATEWAY_CONFIG, USAGE_TARGET } from './config/tokens.js';
+import { DocsHttp } from './docs/docs.http.js';
+import { MetricsService } from './metrics/metrics.service.js';
+import { PricesHttp } from './prices/prices.http.js';
+import { PricesRepository } from './prices/prices.repository.js';
+import { PricesSeed } from './prices/prices.seed.js';
+import { PricesService } from './prices/prices.service.js';
+import { ReconcileRepository } from './reconcile/reconcile.repository.js';
+import { ReconcileRpc } from './reconcile/reconcile.rpc.js';
+import { ReconcileService } from './reconcile/reconcile.service.js';
 import { PgPoolLifecycle, pgPoolProvider } from './db/pg.provider.js';
 import { HealthHttp } from './health/health.http.js';
 import { ReportsHttp } from './reports/reports.http.js';
@@ -18,6 +28,8 @@ import { SettlementService } from './budgets/settlement.service.js';
 export type BillingModuleOptions = {
   /** tests: consume from a unique JetStream stream/subject/durable instead of the contract's */
   usageTarget?: UsageTargetOverride;
+  /** tests: the gateway config whose prices are seeded (default: GATEWAY_CONFIG, else the built-in one) */
+  gatewayConfig?: GatewayConfig;
 };
 
 @Module({})
@@ -35,12 +47,20 @@ export class AppModule {
       ReportsRepository,
       ReportsService,
       FinanceAuthGuard,
+      AdminAuthGuard,
+      MetricsService,
+      PricesRepository,
+      PricesService,
+      PricesSeed,
+      ReconcileRepository,
+      ReconcileService,
     ];
     if (opts.usageTarget) providers.push({ provide: USAGE_TARGET, useValue: opts.usageTarget });
+    if (opts.gatewayConfig) providers.push({ provide: GATEWAY_CONFIG, useValue: opts.gatewayConfig });
     return {
       module: AppModule,
       imports: [NatsModule.forRoot({ service: 'billing', url: env.NATS_URL })],
-      controllers: [RollupRpc, ReportsHttp, HealthHttp],
+      controllers: [RollupRpc, ReconcileRpc, ReportsHttp, PricesHttp, HealthHttp, DocsHttp],
       providers,
     };
   }

@@ -12,6 +12,7 @@ import { startBilling } from './app.js';
 import { sha256Hex } from './auth/finance-auth.guard.js';
 import { loadEnv } from './config/env.js';
 import { RollupRpc } from './rollup/rollup.rpc.js';
+import { usageEvent } from './testing/harness.js';
 
 /**
  * Real Postgres (a fresh database for this file) and real NATS JetStream. The usage consumer reads a unique stream,
@@ -43,25 +44,7 @@ async function stop(): Promise<void> {
 }
 
 function usage(requestId: string, over: Partial<UsageEventInput> = {}): UsageEventInput {
-  return {
-    requestId,
-    occurredAt: Date.parse('2025-02-10T10:15:00Z'),
-    orgId: null,
-    teamId: 'team-ingest',
-    keyId: 'key-ingest',
-    endUser: null,
-    requestedModel: 'gpt-4o-mini',
-    providerId: 'openai',
-    model: 'gpt-4o-mini',
-    inputTokens: 10,
-    outputTokens: 5,
-    costNanoUsd: '1000000001',
-    latencyMs: 120,
-    cacheStatus: 'miss',
-    status: 'ok',
-    stream: false,
-    ...over,
-  };
+  return usageEvent(requestId, { teamId: 'team-ingest', keyId: 'key-ingest', costNanoUsd: '1000000001', ...over });
 }
 
 async function publishAll(events: Array<{ payload: unknown; msgID: string }>): Promise<void> {
@@ -229,9 +212,9 @@ describe('finance HTTP API', () => {
       return ((await r.json()) as { data: unknown[] }).data;
     };
     expect(await spend('groupBy=team')).toEqual([
-      { group: 'team-b', requests: 2, inputTokens: 900, outputTokens: 90, cachedRequests: 1, costUsd: '5.000000000', costNanoUsd: '5000000000' },
-      { group: 'team-a', requests: 3, inputTokens: 600, outputTokens: 60, cachedRequests: 0, costUsd: '1.123456789', costNanoUsd: '1123456789' },
-      { group: null, requests: 1, inputTokens: 1, outputTokens: 1, cachedRequests: 0, costUsd: '0.000000007', costNanoUsd: '7' },
+      { group: 'team-b', requests: 2, inputTokens: 900, outputTokens: 90, cachedRequests: 1, costUsd: '5.000000000', costNanoUsd: '5000000000', savingUsd: '0.000000000' },
+      { group: 'team-a', requests: 3, inputTokens: 600, outputTokens: 60, cachedRequests: 0, costUsd: '1.123456789', costNanoUsd: '1123456789', savingUsd: '0.000000000' },
+      { group: null, requests: 1, inputTokens: 1, outputTokens: 1, cachedRequests: 0, costUsd: '0.000000007', costNanoUsd: '7', savingUsd: '0.000000000' },
     ]);
     expect((await spend('groupBy=key&teamId=team-a')).map((r) => [(r as { group: string }).group, (r as { costUsd: string }).costUsd])).toEqual([
       ['key-a1', '1.123456788'],
@@ -247,6 +230,30 @@ describe('finance HTTP API', () => {
       ['2025-01-06', '5.000000000'],
       ['2025-01-07', '0.000000007'],
     ]);
+  });
+
+  it('spend reads whole rolled-up days from the daily rollup and the rest raw, with the same exact sums', async () => {
+    const spend = async (q: string) => {
+      const r = await get(`/billing/v1/spend?${q}`);
+      expect(r.status).toBe(200);
+      return ((await r.json()) as { data: unknown[] }).data;
+    };
+    const queries = ['team', 'key', 'model', 'provider', 'day'].flatMap((g) => [
+      `groupBy=${g}&from=2025-01-01&to=2025-02-01`,
+      `groupBy=${g}&from=2025-01-05T10:15:00Z&to=2025-01-07T00:00:00.001Z`,
+      `groupBy=${g}&from=2025-01-01&to=2025-02-01&provider=openai&model=gpt-4o`,
+    ]);
+    const before = await Promise.all(queries.map(spend));
+    const rolled = await app!.get(RollupRpc).rollupDays({ days: ['2025-01-05', '2025-01-06', '2025-01-07'] });
+    expect(rolled.days.map((d) => d.rows)).toEqual([3, 2, 1]);
+    expect(await count(`SELECT count(*) AS n FROM billing.spend_daily_state WHERE day BETWEEN '2025-01-05' AND '2025-01-07'`)).toBe(3);
+    expect(await Promise.all(queries.map(spend))).toEqual(before);
+    // the rollup really answers: a rolled-up day shows its (deliberately changed) rollup row, not the raw one
+    await db.query(`UPDATE billing.spend_daily SET requests = requests + 1000 WHERE day = '2025-01-07'`);
+    expect(((await spend('groupBy=day&from=2025-01-07&to=2025-01-08'))[0] as { requests: number }).requests).toBe(1001);
+    expect(((await spend('groupBy=day&from=2025-01-07T00:00:00Z&to=2025-01-07T12:00:00Z'))[0] as { requests: number }).requests).toBe(1);
+    await app!.get(RollupRpc).rollupDays({ days: ['2025-01-07'] });
+    expect(await Promise.all(queries.map(spend))).toEqual(before);
   });
 
   it('bad query parameters are a 400 in the OpenAI error shape', async () => {

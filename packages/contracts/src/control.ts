@@ -102,3 +102,22 @@ export type TargetOutcomeEvent = z.infer<typeof TargetOutcomeEvent>;
  */
 export const ConfigReloadEvent = z.object({ yaml: z.string().optional(), by: z.string() });
 export type ConfigReloadEvent = z.infer<typeof ConfigReloadEvent>;
+
+export const RollupDaysRequest = z.object({
+  /** UTC days (2026-11-23) to recompute; absent = every finished day whose rollup is missing or stale */
+  days: z.array(z.iso.date()).max(400).optional(),
+});
+export type RollupDaysRequest = z.infer<typeof RollupDaysRequest>;
+export const RollupDaysResult = z.object({ days: z.array(z.object({ day: z.string(), rows: z.number().int().nonnegative() })) });
+export type RollupDaysResult = z.infer<typeof RollupDaysResult>;
+
+export const ReconcileRequest = z.object({});
+export const ReconcileCheck = z.object({
+  check: z.string(),
+  /** how many breaks this check found (0 = the invariant holds) */
+  breaks: z.number().int().nonnegative(),
+  /** a few ids of the offending rows */
+  sample: z.array(z.string()),
+});
+export const ReconcileResult = z.object({ runId: z.string(), ok: z.boolean(), checks: z.array(ReconcileCheck) });
+export type ReconcileResult = z.infer<typeof ReconcileResult>;

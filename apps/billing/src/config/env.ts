@@ -20,6 +20,8 @@ const Env = z.object({
   BUDGET_ALERT_WEBHOOK_URL: z.url().optional(),
   /** first retry delay of an alert delivery (doubles each attempt, 5 attempts) */
   BUDGET_ALERT_BACKOFF_MS: positiveInt(500),
+  /** the YAML gateway config: the targets' prices are seeded into billing.prices on boot */
+  GATEWAY_CONFIG: z.string().optional(),
 });
 export type BillingEnv = z.infer<typeof Env>;
 
@@ -29,4 +31,9 @@ export function loadEnv(source: NodeJS.ProcessEnv = process.env): BillingEnv {
     throw new Error(`billing: bad environment:\n  ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('\n  ')}`);
   }
   return parsed.data;
+}
+
+/** The raw environment, for ${VAR} interpolation of the YAML config. */
+export function rawEnv(): Readonly<Record<string, string | undefined>> {
+  return process.env;
 }

@@ -2,6 +2,7 @@ import { Controller, Get, Inject, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { NATS_CONNECTION } from '@gw/transport';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { ReportsRepository } from '../reports/reports.repository.js';
 
 type Check = { ok: boolean; error?: string };
@@ -28,7 +29,14 @@ export class HealthHttp {
   constructor(
     private readonly repo: ReportsRepository,
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
+    private readonly metrics: MetricsService,
   ) {}
+
+  /** Prometheus text: usage stored, reconciliation breaks per invariant, reconciliation runs. */
+  @Get('metrics')
+  async metricsText(@Res() reply: FastifyReply): Promise<FastifyReply> {
+    return reply.header('content-type', this.metrics.registry.contentType).send(await this.metrics.registry.metrics());
+  }
 
   @Get('health')
   health(): { status: 'ok' } {

@@ -49,10 +49,14 @@ describe('csv', () => {
       stream: true,
       tags: { project: 'a,b' },
       attempts: 1,
+      mode: 'batch',
+      routing: null,
+      saving_nano_usd: '5',
+      price_id: null,
     };
     expect(exportHeader().split(',')).toHaveLength(EXPORT_COLUMNS.length);
     expect(exportLine(row)).toBe(
-      '"req,1",2026-11-23T07:00:00.123Z,,team-a,key-a,"user ""x""",gpt-4o-mini,openai,gpt-4o-mini-2024,10,20,0,1.234567891,1234567891,250,miss,ok,,false,true,1,"{""project"":""a,b""}"\r\n',
+      '"req,1",2026-11-23T07:00:00.123Z,,team-a,key-a,"user ""x""",gpt-4o-mini,openai,gpt-4o-mini-2024,10,20,0,1.234567891,1234567891,250,miss,ok,,false,true,1,"{""project"":""a,b""}",batch,0.000000005\r\n',
     );
   });
 });

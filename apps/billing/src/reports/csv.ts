@@ -37,6 +37,8 @@ export const EXPORT_COLUMNS = [
   'stream',
   'attempts',
   'tags',
+  'mode',
+  'saving_usd',
 ] as const;
 
 export function exportHeader(): string {
@@ -67,5 +69,7 @@ export function exportLine(r: UsageRecordRow): string {
     r.stream,
     r.attempts,
     JSON.stringify(r.tags),
+    r.mode,
+    formatNanoUsd(BigInt(r.saving_nano_usd)),
   ]);
 }

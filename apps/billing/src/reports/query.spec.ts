@@ -1,6 +1,6 @@
 import { GatewayError } from '@gw/contracts';
 import { describe, expect, it } from 'vitest';
-import { decodeCursor, encodeCursor, parseExportQuery, parseSpendQuery, parseUsageQuery } from './query.js';
+import { decodeCursor, encodeCursor, parseChargebackQuery, parseExportQuery, parseSpendQuery, parseUsageQuery, uncovered, wholeDays } from './query.js';
 
 const now = new Date('2026-11-23T08:00:00.000Z');
 
@@ -17,12 +17,12 @@ function badRequest(fn: () => unknown): GatewayError {
 
 describe('spend query', () => {
   it('defaults: groupBy team, the last 30 days up to now', () => {
-    expect(parseSpendQuery({}, now)).toEqual({ groupBy: 'team', teamId: null, from: new Date('2026-10-24T08:00:00.000Z'), to: now });
+    expect(parseSpendQuery({}, now)).toEqual({ groupBy: 'team', teamId: null, keyId: null, model: null, provider: null, tag: null, from: new Date('2026-10-24T08:00:00.000Z'), to: now });
   });
 
   it('accepts dates and date-times with a zone', () => {
     const q = parseSpendQuery({ groupBy: 'day', from: '2026-11-01', to: '2026-11-02T12:00:00+02:00', teamId: 't1' }, now);
-    expect(q).toEqual({ groupBy: 'day', teamId: 't1', from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-02T10:00:00Z') });
+    expect(q).toMatchObject({ groupBy: 'day', teamId: 't1', from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-02T10:00:00Z') });
   });
 
   it('rejects an unknown groupBy, naming the parameter and the choices', () => {
@@ -67,5 +67,43 @@ describe('export query', () => {
     expect(parseExportQuery({}, now).format).toBe('csv');
     expect(parseExportQuery({ format: 'csv', keyId: 'k' }, now).keyId).toBe('k');
     expect(badRequest(() => parseExportQuery({ format: 'xlsx' }, now)).message).toContain('format: must be csv');
+  });
+});
+
+describe('spend filters', () => {
+  it('key, model, provider and tag (key=value or key alone); groupBy tag', () => {
+    const q = parseSpendQuery({ groupBy: 'tag', keyId: 'k', model: 'm', provider: 'p', tag: 'project=a=b' }, now);
+    expect(q).toMatchObject({ groupBy: 'tag', keyId: 'k', model: 'm', provider: 'p', tag: { key: 'project', value: 'a=b' } });
+    expect(parseSpendQuery({ tag: 'project' }, now).tag).toEqual({ key: 'project', value: null });
+    expect(badRequest(() => parseSpendQuery({ tag: '=x' }, now)).param).toBe('tag');
+  });
+});
+
+describe('chargeback query', () => {
+  it('a UTC calendar month', () => {
+    expect(parseChargebackQuery({ month: '2026-02' })).toEqual({ month: '2026-02', from: new Date('2026-02-01T00:00:00Z'), to: new Date('2026-03-01T00:00:00Z') });
+    expect(parseChargebackQuery({ month: '2026-12' }).to).toEqual(new Date('2027-01-01T00:00:00Z'));
+    for (const month of [undefined, '2026-13', '2026-1', 'feb']) expect(badRequest(() => parseChargebackQuery(month === undefined ? {} : { month })).param).toBe('month');
+  });
+});
+
+describe('whole days and the raw edges', () => {
+  const w = { from: new Date('2026-11-01T10:00:00Z'), to: new Date('2026-11-04T06:00:00Z') };
+  it('the whole UTC days inside a window', () => {
+    expect(wholeDays(w).days).toEqual(['2026-11-02', '2026-11-03']);
+    expect(wholeDays({ from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-02T00:00:00Z') }).days).toEqual(['2026-11-01']);
+    expect(wholeDays({ from: new Date('2026-11-01T01:00:00Z'), to: new Date('2026-11-01T23:00:00Z') }).days).toEqual([]);
+  });
+  it('what the covered days leave to the raw records', () => {
+    expect(uncovered(w, ['2026-11-02', '2026-11-03'])).toEqual([
+      { from: w.from, to: new Date('2026-11-02T00:00:00Z') },
+      { from: new Date('2026-11-04T00:00:00Z'), to: w.to },
+    ]);
+    expect(uncovered(w, ['2026-11-03'])).toEqual([
+      { from: w.from, to: new Date('2026-11-03T00:00:00Z') },
+      { from: new Date('2026-11-04T00:00:00Z'), to: w.to },
+    ]);
+    expect(uncovered(w, [])).toEqual([w]);
+    expect(uncovered({ from: new Date('2026-11-02T00:00:00Z'), to: new Date('2026-11-03T00:00:00Z') }, ['2026-11-02'])).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@ const DAY_MS = 86_400_000;
 export const DEFAULT_WINDOW_DAYS = 30;
 export const MAX_USAGE_LIMIT = 1_000;
 
-export const GROUP_BY = ['team', 'key', 'model', 'provider', 'day'] as const;
+export const GROUP_BY = ['team', 'key', 'model', 'provider', 'day', 'tag'] as const;
 export type GroupBy = (typeof GROUP_BY)[number];
 
 /** A time: full ISO 8601 with a zone (2026-11-01T00:00:00Z) or a UTC date (2026-11-01). */
@@ -21,10 +21,26 @@ const Id = z.string().min(1).max(200);
 
 const Window = { from: Time.optional(), to: Time.optional() };
 
+/** `key=value` (records carrying that tag) or `key` (records carrying the key with any value) */
+const Tag = z
+  .string()
+  .regex(/^[^=]{1,100}(=.{0,200})?$/, 'must be key=value or key')
+  .transform((s): TagFilter => {
+    const i = s.indexOf('=');
+    return i < 0 ? { key: s, value: null } : { key: s.slice(0, i), value: s.slice(i + 1) };
+  });
+export type TagFilter = { key: string; value: string | null };
+
+const SpendFilters = { teamId: Id.optional(), keyId: Id.optional(), model: Id.optional(), provider: Id.optional(), tag: Tag.optional() };
+
 const SpendQuerySchema = z.strictObject({
   ...Window,
   groupBy: z.enum(GROUP_BY, { message: `must be one of ${GROUP_BY.join(', ')}` }).default('team'),
-  teamId: Id.optional(),
+  ...SpendFilters,
+});
+
+const ChargebackQuerySchema = z.strictObject({
+  month: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month, YYYY-MM'),
 });
 const UsageQuerySchema = z.strictObject({
   ...Window,
@@ -41,7 +57,9 @@ const ExportQuerySchema = z.strictObject({
 });
 
 export type TimeWindow = { from: Date; to: Date };
-export type SpendQuery = TimeWindow & { groupBy: GroupBy; teamId: string | null };
+export type SpendFilter = { teamId: string | null; keyId: string | null; model: string | null; provider: string | null; tag: TagFilter | null };
+export type SpendQuery = TimeWindow & SpendFilter & { groupBy: GroupBy };
+export type ChargebackQuery = TimeWindow & { month: string };
 export type UsageCursor = { occurredAt: Date; id: string };
 export type UsageQuery = TimeWindow & { teamId: string | null; keyId: string | null; limit: number; cursor: UsageCursor | null };
 export type ExportQuery = TimeWindow & { teamId: string | null; keyId: string | null; format: 'csv' };
@@ -67,7 +85,47 @@ function window(from: Date | undefined, to: Date | undefined, now: Date): TimeWi
 
 export function parseSpendQuery(raw: unknown, now = new Date()): SpendQuery {
   const q = parseWith(SpendQuerySchema, raw);
-  return { ...window(q.from, q.to, now), groupBy: q.groupBy, teamId: q.teamId ?? null };
+  return {
+    ...window(q.from, q.to, now),
+    groupBy: q.groupBy,
+    teamId: q.teamId ?? null,
+    keyId: q.keyId ?? null,
+    model: q.model ?? null,
+    provider: q.provider ?? null,
+    tag: q.tag ?? null,
+  };
+}
+
+/** A calendar month (UTC): from its first day to the first day of the next. */
+export function parseChargebackQuery(raw: unknown): ChargebackQuery {
+  const q = parseWith(ChargebackQuerySchema, raw);
+  const [y, m] = q.month.split('-').map(Number) as [number, number];
+  return { month: q.month, from: new Date(Date.UTC(y, m - 1, 1)), to: new Date(Date.UTC(y, m, 1)) };
+}
+
+/**
+ * Splits a window into whole UTC days (answerable from the daily rollup) and the partial-day edges (raw records).
+ * Days are YYYY-MM-DD; `firstDay` .. `lastDay` inclusive; none when the window holds no whole day.
+ */
+export function wholeDays(w: TimeWindow): { days: string[] } {
+  const first = Math.ceil(w.from.getTime() / DAY_MS);
+  const end = Math.floor(w.to.getTime() / DAY_MS);
+  const days: string[] = [];
+  for (let d = first; d < end; d++) days.push(new Date(d * DAY_MS).toISOString().slice(0, 10));
+  return { days };
+}
+
+/** The parts of a window not covered by the given whole days, as [from, to) ranges in order. */
+export function uncovered(w: TimeWindow, coveredDays: readonly string[]): TimeWindow[] {
+  const covered = [...coveredDays].sort().map((d) => Date.parse(`${d}T00:00:00Z`));
+  const out: TimeWindow[] = [];
+  let at = w.from.getTime();
+  for (const start of covered) {
+    if (start > at) out.push({ from: new Date(at), to: new Date(start) });
+    at = Math.max(at, start + DAY_MS);
+  }
+  if (at < w.to.getTime()) out.push({ from: new Date(at), to: w.to });
+  return out;
 }
 
 export function parseUsageQuery(raw: unknown, now = new Date()): UsageQuery {

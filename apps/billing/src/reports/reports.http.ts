@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Query, Res, UseGuards } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { FinanceAuthGuard } from '../auth/finance-auth.guard.js';
-import { ReportsService, type BudgetItem, type SpendItem, type UsageItem } from './reports.service.js';
+import { ReportsService, type BudgetItem, type Chargeback, type SpendItem, type UsageItem } from './reports.service.js';
 
 @Controller('billing/v1')
 @UseGuards(FinanceAuthGuard)
@@ -23,6 +23,11 @@ export class ReportsHttp {
   export(@Query() query: unknown, @Res() reply: FastifyReply): FastifyReply {
     const { filename, stream } = this.reports.exportCsv(query);
     return reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${filename}"`).send(stream);
+  }
+
+  @Get('chargeback')
+  chargeback(@Query() query: unknown): Promise<Chargeback> {
+    return this.reports.chargeback(query);
   }
 
   @Get('budgets')

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type pg from 'pg';
 import { PG_POOL } from '../config/tokens.js';
-import type { ExportQuery, GroupBy, SpendQuery, UsageQuery } from './query.js';
+import { uncovered, wholeDays, type ExportQuery, type GroupBy, type SpendFilter, type TimeWindow, type UsageQuery } from './query.js';
 
 /** A usage_records row as pg returns it (int8 as string, timestamptz as Date, jsonb parsed). */
 export type UsageRecordRow = {
@@ -27,9 +27,24 @@ export type UsageRecordRow = {
   stream: boolean;
   tags: Record<string, string>;
   attempts: number;
+  mode: string;
+  routing: unknown;
+  saving_nano_usd: string;
+  price_id: string | null;
 };
 
-export type SpendRow = { grp: string | null; requests: string; input_tokens: string; output_tokens: string; cached_requests: string; cost: string };
+/** One group of an aggregate: `groups[i]` is the value of the i-th grouping (null = records without it). */
+export type AggregateRow = {
+  groups: Array<string | null>;
+  requests: string;
+  input_tokens: string;
+  output_tokens: string;
+  cached_requests: string;
+  cost: string;
+  saving: string;
+};
+
+export type TeamLedgerRow = { team_id: string | null; team_name: string | null; charged: string };
 
 export type BudgetRow = {
   kind: 'team' | 'key';
@@ -44,9 +59,9 @@ export type BudgetRow = {
 
 const RECORD_COLUMNS = `id, request_id, occurred_at, org_id, team_id, key_id, end_user, requested_model, provider_id, model,
   input_tokens, output_tokens, cached_input_tokens, cost_nano_usd, latency_ms, cache_status, status, error_code,
-  usage_estimated, stream, tags, attempts`;
+  usage_estimated, stream, tags, attempts, mode, routing, saving_nano_usd, price_id`;
 
-/** The SQL expression each groupBy groups on (a fixed set: never built from the query string). */
+/** The SQL expression each groupBy groups on in the raw records (a fixed set: never built from the query string). */
 export function groupExpression(groupBy: GroupBy): string {
   switch (groupBy) {
     case 'team':
@@ -59,6 +74,28 @@ export function groupExpression(groupBy: GroupBy): string {
       return 'provider_id';
     case 'day':
       return `to_char(occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
+    case 'tag':
+      return `tag.k || '=' || tag.v`;
+    default: {
+      const never: never = groupBy;
+      throw new Error(`unknown groupBy ${String(never)}`);
+    }
+  }
+}
+
+/** The same groupings over billing.spend_daily ('' stands for none there). Tags are not rolled up. */
+export function rollupGroupExpression(groupBy: Exclude<GroupBy, 'tag'>): string {
+  switch (groupBy) {
+    case 'team':
+      return `nullif(team_id, '')`;
+    case 'key':
+      return `nullif(key_id, '')`;
+    case 'model':
+      return 'model';
+    case 'provider':
+      return `nullif(provider_id, '')`;
+    case 'day':
+      return `to_char(day, 'YYYY-MM-DD')`;
     default: {
       const never: never = groupBy;
       throw new Error(`unknown groupBy ${String(never)}`);
@@ -79,19 +116,114 @@ function filters(q: { from: Date; to: Date; teamId: string | null; keyId?: strin
 export class ReportsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: pg.Pool) {}
 
-  /** Sums are exact: sum(bigint) is numeric in Postgres and travels as text. */
-  async spend(q: SpendQuery): Promise<SpendRow[]> {
-    const { where, values } = filters(q);
-    const g = groupExpression(q.groupBy);
-    const order = q.groupBy === 'day' ? 'grp ASC' : 'sum(cost_nano_usd) DESC, grp ASC NULLS LAST';
-    const r = await this.pool.query<SpendRow>(
-      `SELECT ${g} AS grp, count(*)::text AS requests, sum(input_tokens)::text AS input_tokens,
-              sum(output_tokens)::text AS output_tokens, (count(*) FILTER (WHERE cache_status = 'hit'))::text AS cached_requests,
-              sum(cost_nano_usd)::text AS cost
-         FROM billing.usage_records WHERE ${where} GROUP BY 1 ORDER BY ${order}`,
-      values,
+  /**
+   * Exact sums over a window, grouped by `groups` (in order), filtered. Whole UTC days whose daily rollup is fresh
+   * come from billing.spend_daily; everything else (the partial-day edges, days not rolled up or gone stale, and any
+   * tag query) from the raw records. Both reads share one REPEATABLE READ snapshot, so a batch committing meanwhile
+   * is either in both the raw rows and (as a dropped freshness mark) the rollup choice, or in neither.
+   */
+  async aggregate(w: TimeWindow, f: SpendFilter, groups: readonly GroupBy[]): Promise<AggregateRow[]> {
+    const useRollup = f.tag === null && !groups.includes('tag');
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      let fresh: string[] = [];
+      const { days } = wholeDays(w);
+      if (useRollup && days.length > 0) {
+        const r = await client.query<{ day: string }>(
+          `SELECT to_char(day, 'YYYY-MM-DD') AS day FROM billing.spend_daily_state WHERE day = ANY($1::date[]) ORDER BY day`,
+          [days],
+        );
+        fresh = r.rows.map((x) => x.day);
+      }
+      const values: unknown[] = [];
+      const gAlias = groups.map((_, i) => `g${i}`);
+      const parts: string[] = [];
+      if (fresh.length > 0) {
+        const where = [`day = ANY($${values.push(fresh)}::date[])`];
+        if (f.teamId !== null) where.push(`team_id = $${values.push(f.teamId)}`);
+        if (f.keyId !== null) where.push(`key_id = $${values.push(f.keyId)}`);
+        if (f.model !== null) where.push(`model = $${values.push(f.model)}`);
+        if (f.provider !== null) where.push(`provider_id = $${values.push(f.provider)}`);
+        const exprs = groups.map((g, i) => `${rollupGroupExpression(g as Exclude<GroupBy, 'tag'>)} AS g${i}`);
+        parts.push(
+          `SELECT ${[...exprs, 'sum(requests) AS requests', 'sum(input_tokens) AS input_tokens', 'sum(output_tokens) AS output_tokens',
+            'sum(cached_requests) AS cached_requests', 'sum(cost_nano_usd) AS cost', 'sum(saving_nano_usd) AS saving'].join(', ')}
+             FROM billing.spend_daily WHERE ${where.join(' AND ')} ${groups.length ? `GROUP BY ${gAlias.join(', ')}` : ''}`,
+        );
+      }
+      const ranges = uncovered(w, fresh);
+      if (ranges.length > 0) {
+        const time = ranges.map((r) => `(occurred_at >= $${values.push(r.from)} AND occurred_at < $${values.push(r.to)})`).join(' OR ');
+        const where = [`(${time})`];
+        if (f.teamId !== null) where.push(`team_id = $${values.push(f.teamId)}`);
+        if (f.keyId !== null) where.push(`key_id = $${values.push(f.keyId)}`);
+        if (f.model !== null) where.push(`coalesce(model, requested_model) = $${values.push(f.model)}`);
+        if (f.provider !== null) where.push(`provider_id = $${values.push(f.provider)}`);
+        if (f.tag !== null) {
+          where.push(
+            f.tag.value === null
+              ? `tags ? $${values.push(f.tag.key)}`
+              : `tags @> jsonb_build_object($${values.push(f.tag.key)}::text, $${values.push(f.tag.value)}::text)`,
+          );
+        }
+        const tagJoin = groups.includes('tag') ? 'LEFT JOIN LATERAL jsonb_each_text(u.tags) AS tag(k, v) ON true' : '';
+        const exprs = groups.map((g, i) => `${groupExpression(g)} AS g${i}`);
+        parts.push(
+          `SELECT ${[...exprs, 'count(*) AS requests', 'sum(input_tokens) AS input_tokens', 'sum(output_tokens) AS output_tokens',
+            `count(*) FILTER (WHERE cache_status = 'hit') AS cached_requests`, 'sum(cost_nano_usd) AS cost', 'sum(saving_nano_usd) AS saving'].join(', ')}
+             FROM billing.usage_records u ${tagJoin} WHERE ${where.join(' AND ')} ${groups.length ? `GROUP BY ${gAlias.join(', ')}` : ''}`,
+        );
+      }
+      if (parts.length === 0) {
+        await client.query('COMMIT');
+        return [];
+      }
+      const r = await client.query<Record<string, string | null>>(
+        `SELECT ${[...gAlias, 'sum(requests)::text AS requests', 'sum(input_tokens)::text AS input_tokens', 'sum(output_tokens)::text AS output_tokens',
+          'sum(cached_requests)::text AS cached_requests', 'sum(cost)::text AS cost', 'sum(saving)::text AS saving'].join(', ')}
+           FROM (${parts.join('\n UNION ALL \n')}) x
+          ${groups.length ? `GROUP BY ${gAlias.join(', ')}` : ''} HAVING sum(requests) > 0`,
+        values,
+      );
+      await client.query('COMMIT');
+      return r.rows.map((row) => ({
+        groups: gAlias.map((a) => row[a] ?? null),
+        requests: row['requests'] ?? '0',
+        input_tokens: row['input_tokens'] ?? '0',
+        output_tokens: row['output_tokens'] ?? '0',
+        cached_requests: row['cached_requests'] ?? '0',
+        cost: row['cost'] ?? '0',
+        saving: row['saving'] ?? '0',
+      }));
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** What the ledger charged each team's accounts (its keys' and its own) for transactions in the window. */
+  async ledgerByTeam(w: TimeWindow): Promise<TeamLedgerRow[]> {
+    const r = await this.pool.query<TeamLedgerRow>(
+      `SELECT a.team_id, t.name AS team_name, sum(e.amount_nano_usd)::text AS charged
+         FROM billing.ledger_transactions tx
+         JOIN billing.ledger_entries e ON e.transaction_id = tx.id
+         JOIN billing.accounts a ON a.id = e.account_id AND a.kind IN ('key', 'team', 'system')
+         LEFT JOIN identity.teams t ON t.id = a.team_id
+        WHERE tx.occurred_at >= $1 AND tx.occurred_at < $2
+        GROUP BY a.team_id, t.name`,
+      [w.from, w.to],
     );
     return r.rows;
+  }
+
+  /** Team names by id (for reports). */
+  async teamNames(ids: readonly string[]): Promise<Map<string, string>> {
+    if (ids.length === 0) return new Map();
+    const r = await this.pool.query<{ id: string; name: string }>('SELECT id, name FROM identity.teams WHERE id = ANY($1::text[])', [ids]);
+    return new Map(r.rows.map((x) => [x.id, x.name]));
   }
 
   /** One page, newest first; `limit + 1` rows are read so the caller knows whether there is a next page. */

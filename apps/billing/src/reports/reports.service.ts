@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { formatNanoUsd } from '@gw/contracts';
 import { exportHeader, exportLine } from './csv.js';
-import { encodeCursor, parseExportQuery, parseSpendQuery, parseUsageQuery } from './query.js';
-import { ReportsRepository, type UsageRecordRow } from './reports.repository.js';
+import { encodeCursor, parseChargebackQuery, parseExportQuery, parseSpendQuery, parseUsageQuery } from './query.js';
+import { ReportsRepository, type AggregateRow, type UsageRecordRow } from './reports.repository.js';
 
 export type SpendItem = {
   group: string | null;
@@ -14,7 +14,19 @@ export type SpendItem = {
   /** exact decimal USD (9 places) */
   costUsd: string;
   costNanoUsd: string;
+  /** what cache hits saved (what they would have cost) */
+  savingUsd: string;
 };
+
+export type ChargebackLine = Omit<SpendItem, 'group'> & { providerId: string | null; model: string | null };
+export type ChargebackTeam = Omit<SpendItem, 'group'> & {
+  teamId: string | null;
+  teamName: string | null;
+  /** the same charge read from the ledger (entries of the team's accounts): equal to costUsd when all is well */
+  ledgerCostUsd: string;
+  lines: ChargebackLine[];
+};
+export type Chargeback = { month: string; from: string; to: string; totalCostUsd: string; teams: ChargebackTeam[] };
 
 export type UsageItem = {
   id: string;
@@ -40,6 +52,10 @@ export type UsageItem = {
   stream: boolean;
   tags: Record<string, string>;
   attempts: number;
+  mode: string;
+  routing: unknown;
+  savingUsd: string;
+  priceId: string | null;
 };
 
 export type BudgetItem = {
@@ -80,6 +96,36 @@ function toUsageItem(r: UsageRecordRow): UsageItem {
     stream: r.stream,
     tags: r.tags,
     attempts: r.attempts,
+    mode: r.mode,
+    routing: r.routing,
+    savingUsd: formatNanoUsd(BigInt(r.saving_nano_usd)),
+    priceId: r.price_id,
+  };
+}
+
+function sums(r: AggregateRow): Omit<SpendItem, 'group'> {
+  return {
+    requests: Number(r.requests),
+    inputTokens: Number(r.input_tokens),
+    outputTokens: Number(r.output_tokens),
+    cachedRequests: Number(r.cached_requests),
+    costUsd: formatNanoUsd(BigInt(r.cost)),
+    costNanoUsd: r.cost,
+    savingUsd: formatNanoUsd(BigInt(r.saving)),
+  };
+}
+
+/** Most expensive first, ties by group (nulls last). */
+function byCost<T extends { costNanoUsd: string }>(key: (x: T) => string | null): (a: T, b: T) => number {
+  return (a, b) => {
+    const d = BigInt(b.costNanoUsd) - BigInt(a.costNanoUsd);
+    if (d !== 0n) return d > 0n ? 1 : -1;
+    const ka = key(a);
+    const kb = key(b);
+    if (ka === kb) return 0;
+    if (ka === null) return 1;
+    if (kb === null) return -1;
+    return ka < kb ? -1 : 1;
   };
 }
 
@@ -88,18 +134,50 @@ export class ReportsService {
   constructor(private readonly repo: ReportsRepository) {}
 
   async spend(query: unknown): Promise<{ data: SpendItem[] }> {
-    const rows = await this.repo.spend(parseSpendQuery(query));
-    return {
-      data: rows.map((r) => ({
-        group: r.grp,
-        requests: Number(r.requests),
-        inputTokens: Number(r.input_tokens),
-        outputTokens: Number(r.output_tokens),
-        cachedRequests: Number(r.cached_requests),
-        costUsd: formatNanoUsd(BigInt(r.cost)),
-        costNanoUsd: r.cost,
-      })),
-    };
+    const q = parseSpendQuery(query);
+    const rows = await this.repo.aggregate(q, q, [q.groupBy]);
+    const data = rows.map((r) => ({ group: r.groups[0] ?? null, ...sums(r) }));
+    if (q.groupBy === 'day') data.sort((a, b) => ((a.group ?? '') < (b.group ?? '') ? -1 : 1));
+    else data.sort(byCost((x) => x.group));
+    return { data };
+  }
+
+  /** A month's charge per team, with a line per provider + model, cross-checked against the ledger. */
+  async chargeback(query: unknown): Promise<Chargeback> {
+    const q = parseChargebackQuery(query);
+    const none = { teamId: null, keyId: null, model: null, provider: null, tag: null };
+    const [rows, ledger] = await Promise.all([this.repo.aggregate(q, none, ['team', 'provider', 'model']), this.repo.ledgerByTeam(q)]);
+    const teams = new Map<string | null, { lines: ChargebackLine[]; saving: bigint }>();
+    for (const r of rows) {
+      const teamId = r.groups[0] ?? null;
+      const t = teams.get(teamId) ?? { lines: [], saving: 0n };
+      t.saving += BigInt(r.saving);
+      t.lines.push({ providerId: r.groups[1] ?? null, model: r.groups[2] ?? null, ...sums(r) });
+      teams.set(teamId, t);
+    }
+    const names = await this.repo.teamNames([...teams.keys()].filter((k): k is string => k !== null));
+    const ledgerOf = new Map(ledger.map((l) => [l.team_id, BigInt(l.charged)]));
+    let total = 0n;
+    const out: ChargebackTeam[] = [...teams.entries()].map(([teamId, t]) => {
+      const cost = t.lines.reduce((n, l) => n + BigInt(l.costNanoUsd), 0n);
+      total += cost;
+      t.lines.sort(byCost((l) => `${l.providerId ?? ''}/${l.model ?? ''}`));
+      return {
+        teamId,
+        teamName: teamId === null ? null : (names.get(teamId) ?? null),
+        requests: t.lines.reduce((n, l) => n + l.requests, 0),
+        inputTokens: t.lines.reduce((n, l) => n + l.inputTokens, 0),
+        outputTokens: t.lines.reduce((n, l) => n + l.outputTokens, 0),
+        cachedRequests: t.lines.reduce((n, l) => n + l.cachedRequests, 0),
+        costUsd: formatNanoUsd(cost),
+        costNanoUsd: cost.toString(),
+        savingUsd: formatNanoUsd(t.saving),
+        ledgerCostUsd: formatNanoUsd(ledgerOf.get(teamId) ?? 0n),
+        lines: t.lines,
+      };
+    });
+    out.sort(byCost((t) => t.teamId));
+    return { month: q.month, from: q.from.toISOString(), to: q.to.toISOString(), totalCostUsd: formatNanoUsd(total), teams: out };
   }
 
   async usage(query: unknown): Promise<{ data: UsageItem[]; hasMore: boolean; nextCursor: string | null }> {

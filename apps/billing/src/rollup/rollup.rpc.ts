@@ -1,6 +1,6 @@
 import { Controller } from '@nestjs/common';
 import { MessagePattern, Payload } from '@nestjs/microservices';
-import { contracts, RollupRequest, type RollupResult } from '@gw/contracts';
+import { contracts, RollupDaysRequest, RollupRequest, type RollupDaysResult, type RollupResult } from '@gw/contracts';
 import { hourStartOf, RollupRepository } from './rollup.repository.js';
 
 @Controller()
@@ -12,6 +12,16 @@ export class RollupRpc {
   async rollupHour(@Payload() body: unknown): Promise<RollupResult> {
     const hourStart = hourStartOf(RollupRequest.parse(body).hourStart);
     return { rows: await this.repo.rollupHour(hourStart), hourStart: hourStart.toISOString() };
+  }
+
+  /** Idempotent: recomputes the given days, or every finished day whose daily rollup is missing or stale. */
+  @MessagePattern(contracts.billingRollupDays.subject)
+  async rollupDays(@Payload() body: unknown): Promise<RollupDaysResult> {
+    const req = RollupDaysRequest.parse(body);
+    const days = req.days ?? (await this.repo.staleDays(new Date()));
+    const out: RollupDaysResult['days'] = [];
+    for (const day of days) out.push({ day, rows: await this.repo.rollupDay(day) });
+    return { days: out };
   }
 
   @MessagePattern(contracts.billingPing.subject)

@@ -4,6 +4,7 @@ import { contracts, type UsageEvent } from '@gw/contracts';
 import { DurableBatchConsumer, Handles, NATS_CONNECTION, type DurableMessage, type DurableTarget } from '@gw/transport';
 import type { BillingEnv } from '../config/env.js';
 import { BILLING_ENV, USAGE_TARGET } from '../config/tokens.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import { toUsageRow, UnstorableUsageError, type UsageRow } from './usage-sql.js';
 import { UsageRepository } from './usage.repository.js';
 import { SettlementService } from '../budgets/settlement.service.js';
@@ -27,6 +28,7 @@ export class UsageIngestService implements OnApplicationBootstrap, BeforeApplica
     @Inject(BILLING_ENV) private readonly env: BillingEnv,
     private readonly repo: UsageRepository,
     private readonly settlement: SettlementService,
+    private readonly metrics: MetricsService,
     @Optional() @Inject(USAGE_TARGET) private readonly target: UsageTargetOverride | null = null,
   ) {}
 
@@ -62,7 +64,9 @@ export class UsageIngestService implements OnApplicationBootstrap, BeforeApplica
         m.raw.ack();
       }
     }
-    this.inserted += await this.repo.insertBatch(rows);
+    const { inserted } = await this.repo.insertBatch(rows);
+    this.inserted += inserted;
+    this.metrics.usageStored.inc(inserted);
     await this.settlement.settle(stored); // budget reservations → real cost, after the commit
     this.lastError = null;
   }

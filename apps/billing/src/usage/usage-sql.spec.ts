@@ -1,6 +1,6 @@
 import { UsageEvent } from '@gw/contracts';
 import { describe, expect, it } from 'vitest';
-import { buildInsertBatch, toUsageRow, UnstorableUsageError } from './usage-sql.js';
+import { batchAccounts, batchDays, buildInsertBatch, toUsageRow, UnstorableUsageError } from './usage-sql.js';
 
 const event = (over: Partial<Record<string, unknown>> = {}) =>
   UsageEvent.parse({
@@ -36,7 +36,24 @@ describe('toUsageRow', () => {
       errorCode: null,
       usageEstimated: false,
       attempts: 0,
+      mode: 'live',
+      routing: null,
+      debitAccount: 'key:key-a',
+      creditAccount: 'provider:openai',
     });
+  });
+
+  it('charges the key, else the team, else an unattributed account; credits the provider (or provider:none)', () => {
+    expect(toUsageRow(event({ keyId: null })).debitAccount).toBe('team:team-a');
+    expect(toUsageRow(event({ keyId: null, teamId: null })).debitAccount).toBe('system:unattributed');
+    expect(toUsageRow(event({ providerId: null })).creditAccount).toBe('provider:none');
+  });
+
+  it('keeps the routing story as JSON text and the batch mode', () => {
+    const routing = { strategy: 'fallback', attempts: [{ providerId: 'a', model: 'm', outcome: 'failed' as const, latencyMs: 3 }] };
+    const row = toUsageRow(event({ mode: 'batch', routing }));
+    expect(row.mode).toBe('batch');
+    expect(JSON.parse(row.routing!)).toEqual(routing);
   });
 
   it('refuses values the columns cannot hold (they would fail every redelivery)', () => {
@@ -51,12 +68,12 @@ describe('buildInsertBatch', () => {
   it('one statement with one array parameter per column, whatever the batch size', () => {
     const rows = Array.from({ length: 700 }, (_, i) => toUsageRow(event({ requestId: `r${i}` })));
     const { text, values } = buildInsertBatch(rows);
-    expect(values).toHaveLength(21);
+    expect(values).toHaveLength(25);
     for (const v of values) expect(v).toHaveLength(700);
-    expect(text).toMatch(/^INSERT INTO billing\.usage_records \(request_id, occurred_at, .*attempts\)/);
     expect(text).toContain('unnest($1::text[], $2::timestamptz[]');
-    expect(text).toContain('$21::int4[]');
-    expect(text.endsWith('ON CONFLICT (request_id) DO NOTHING')).toBe(true);
+    expect(text).toContain('$25::text[]');
+    expect(text).toContain('ON CONFLICT (request_id) DO NOTHING');
+    expect(text).toMatch(/INSERT INTO billing\.ledger_transactions[\s\S]*FROM ins/);
   });
 
   it('drops repeats of a request id inside the batch (first wins)', () => {
@@ -66,5 +83,19 @@ describe('buildInsertBatch', () => {
     const { values } = buildInsertBatch([a, b, c]);
     expect(values[0]).toEqual(['dup', 'other']);
     expect(values[9]).toEqual([1, 100]);
+  });
+});
+
+describe('batchAccounts and batchDays', () => {
+  it('lists each account once, sorted, with its team', () => {
+    const rows = [event({ keyId: 'k2' }), event({ keyId: 'k1' }), event({ keyId: 'k2', providerId: 'anthropic' })].map(toUsageRow);
+    expect(batchAccounts(rows).map((a) => a.id)).toEqual(['key:k1', 'key:k2', 'provider:anthropic', 'provider:openai']);
+    expect(batchAccounts(rows)[0]).toEqual({ id: 'key:k1', kind: 'key', ref: 'k1', teamId: 'team-a' });
+  });
+
+  it('lists the UTC days of a batch once, in order', () => {
+    const rows = [event({ occurredAt: Date.parse('2026-11-24T00:00:00Z') }), event({ occurredAt: Date.parse('2026-11-23T23:59:59Z') }), event()].map(toUsageRow);
+    const day = (iso: string) => Date.parse(iso) / 86_400_000;
+    expect(batchDays(rows)).toEqual([day('2026-11-23T00:00:00Z'), day('2026-11-24T00:00:00Z')]);
   });
 });

@@ -12,6 +12,7 @@ import {
   type ResultMeta,
   type Usage,
   type UsageEvent,
+  type UsageEventInput,
 } from '@gw/contracts';
 import type { ChatContext } from '@gw/providers';
 import type { z } from 'zod';
@@ -157,7 +158,7 @@ export class ChatExecutor {
       this.running.delete(meta.requestId);
       const event = this.usageEvent(run, failure, lastTarget);
       run.story?.finish();
-      if (event.attempts > 1 || failure) {
+      if ((event.attempts ?? 0) > 1 || failure) {
         this.logger.log(`${meta.requestId} ${meta.model}: ${failure ? `failed ${failure.code}` : 'ok'}, route ${run.story?.header() ?? '-'}`);
       }
       this.usage.record(event);
@@ -423,7 +424,7 @@ export class ChatExecutor {
     };
   }
 
-  private usageEvent(run: Run, failure: GatewayError | null, lastTarget: PlanTarget | null): UsageEvent {
+  private usageEvent(run: Run, failure: GatewayError | null, lastTarget: PlanTarget | null): UsageEventInput {
     const { meta } = run;
     const status: UsageEvent['status'] = failure === null ? 'ok' : failure.code === 'CANCELLED' ? 'cancelled' : 'error';
     let inputTokens = 0;

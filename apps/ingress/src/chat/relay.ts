@@ -50,16 +50,20 @@ export class Relay {
   answerFromCache(ctx: Accepted, reply: FastifyReply, value: string, format: ReplyFormat): void {
     ctx.cacheStatus = 'hit';
     let model: string | null = null;
+    // the stored answer's usage: billing prices it as the hit's saving (what the request would have cost)
+    const tokens = { inputTokens: 0, outputTokens: 0 };
     try {
-      const parsed = JSON.parse(value) as { model?: unknown };
+      const parsed = JSON.parse(value) as { model?: unknown; usage?: { prompt_tokens?: unknown; completion_tokens?: unknown } };
       if (typeof parsed.model === 'string') model = parsed.model;
+      if (Number.isSafeInteger(parsed.usage?.prompt_tokens)) tokens.inputTokens = Math.max(0, parsed.usage!.prompt_tokens as number);
+      if (Number.isSafeInteger(parsed.usage?.completion_tokens)) tokens.outputTokens = Math.max(0, parsed.usage!.completion_tokens as number);
     } catch {
       // a cache entry is the executor's JSON text; a damaged one is still sent as stored
     }
     const overheadMs = performance.now() - ctx.t0;
     this.metrics.overhead.observe(overheadMs / 1000);
     this.metrics.cache.inc({ status: 'hit' });
-    this.usage.publish(this.usageEvent(ctx, { status: 'ok', errorCode: null, model }));
+    this.usage.publish({ ...this.usageEvent(ctx, { status: 'ok', errorCode: null, model }), ...tokens });
     void reply
       .code(200)
       .header('content-type', 'application/json')

@@ -2,13 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { loadEnv } from './env.js';
 
 describe('worker env', () => {
-  it('has defaults for a local machine: rollup at minute 5 of every hour', () => {
+  it('has defaults for a local machine: rollup at minute 5 of every hour, stale days at 20, reconciliation daily at 03:40', () => {
     expect(loadEnv({})).toEqual({
       NATS_URL: 'nats://127.0.0.1:4222',
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_PREFIX: 'gw',
       LOG_LEVEL: 'log',
       ROLLUP_CRON: '5 * * * *',
+      DAILY_ROLLUP_CRON: '20 * * * *',
+      RECONCILE_CRON: '40 3 * * *',
+      RECONCILE_RPC_TIMEOUT_MS: 600_000,
       ROLLUP_ATTEMPTS: 8,
       ROLLUP_BACKOFF_MS: 10_000,
       ROLLUP_RPC_TIMEOUT_MS: 60_000,

@@ -13,6 +13,18 @@ const Env = z.object({
     .string()
     .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron pattern of 5 or 6 fields')
     .default('5 * * * *'),
+  /** cron (UTC) of the daily rollup: every finished day whose rollup is missing or stale (cheap when none is) */
+  DAILY_ROLLUP_CRON: z
+    .string()
+    .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron pattern of 5 or 6 fields')
+    .default('20 * * * *'),
+  /** cron (UTC) of the ledger reconciliation */
+  RECONCILE_CRON: z
+    .string()
+    .regex(/^\S+(\s+\S+){4,5}$/, 'must be a cron pattern of 5 or 6 fields')
+    .default('40 3 * * *'),
+  /** deadline of a reconciliation call (it reads the whole ledger) */
+  RECONCILE_RPC_TIMEOUT_MS: positiveInt(600_000),
   ROLLUP_ATTEMPTS: positiveInt(8),
   ROLLUP_BACKOFF_MS: positiveInt(10_000),
   ROLLUP_RPC_TIMEOUT_MS: positiveInt(60_000),

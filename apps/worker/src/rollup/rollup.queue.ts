@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import { Queue, UnrecoverableError, type Job, type JobsOptions, type Worker } from 'bullmq';
+import type { Redis } from 'ioredis';
+import { jobOptions, redisConnection, startWorker } from '../queues/bullmq.js';
 import type { WorkerEnv } from '../config/env.js';
 import { WORKER_ENV } from '../config/tokens.js';
 import { QUEUES, ROLLUP_JOBS, ROLLUP_SCHEDULER_ID, RollupJobData, type RollupJobResult } from '../queues/queues.js';
@@ -22,20 +23,13 @@ export class RollupQueue implements OnApplicationBootstrap, BeforeApplicationShu
     @Inject(WORKER_ENV) private readonly env: WorkerEnv,
     private readonly rollup: RollupService,
   ) {
-    // BullMQ's blocking commands need maxRetriesPerRequest: null
-    this.connection = new Redis(env.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false });
-    this.connection.on('error', (err: Error) => this.logger.warn(`redis: ${err.message}`));
+    this.connection = redisConnection(env, this.logger);
     this.queue = new Queue(QUEUES.rollup, { connection: this.connection, prefix: env.REDIS_PREFIX });
     this.queue.on('error', (err) => this.logger.warn(`queue: ${err.message}`));
   }
 
   get jobOptions(): JobsOptions {
-    return {
-      attempts: this.env.ROLLUP_ATTEMPTS,
-      backoff: { type: 'exponential', delay: this.env.ROLLUP_BACKOFF_MS },
-      removeOnComplete: { count: 1_000 },
-      removeOnFail: { count: 1_000 },
-    };
+    return jobOptions(this.env);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -45,18 +39,7 @@ export class RollupQueue implements OnApplicationBootstrap, BeforeApplicationShu
       { pattern: this.env.ROLLUP_CRON, tz: 'UTC' },
       { name: ROLLUP_JOBS.scheduled, data: {}, opts: this.jobOptions },
     );
-    this.worker = new Worker(QUEUES.rollup, (job) => this.process(job), {
-      connection: this.connection,
-      prefix: this.env.REDIS_PREFIX,
-      concurrency: 1,
-      lockDuration: this.env.WORKER_LOCK_DURATION_MS,
-      stalledInterval: this.env.WORKER_STALLED_INTERVAL_MS,
-      maxStalledCount: 3,
-    });
-    this.worker.on('error', (err) => this.logger.warn(`worker: ${err.message}`));
-    this.worker.on('failed', (job, err) =>
-      this.logger.warn(`rollup job ${job?.id ?? '?'} failed (attempt ${job?.attemptsMade ?? '?'}): ${err.message}`),
-    );
+    this.worker = startWorker(QUEUES.rollup, this.env, this.connection, this.logger, (job) => this.process(job));
     this.logger.log(`rollup scheduled: ${this.env.ROLLUP_CRON} (UTC), prefix ${this.env.REDIS_PREFIX}`);
   }
 
