@@ -8,6 +8,7 @@ import { AuthService } from './auth/auth.service.js';
 import { KeysRepository } from './auth/keys.repository.js';
 import { ChatHttp } from './chat/chat.http.js';
 import { ChatService } from './chat/chat.service.js';
+import { ExactCacheLifecycle, exactCacheProvider } from './chat/exact-cache.provider.js';
 import { UsagePublisher } from './chat/usage.publisher.js';
 import { ModelsHttp } from './models/models.http.js';
 import { HealthHttp } from './health/health.http.js';
@@ -33,6 +34,8 @@ export class AppModule {
         AuthService,
         UsagePublisher,
         ChatService,
+        exactCacheProvider,
+        ExactCacheLifecycle,
         AdminRepository,
         AdminService,
       ],

@@ -82,9 +82,17 @@ export async function freshDatabase(adminUrl: string): Promise<FreshDb> {
 
 export type Ingress = { app: NestFastifyApplication; url: string; env: IngressEnv; masterKey: string };
 
+/** The ingress in-process; its exact-cache reads go to the real Redis under a REDIS_PREFIX of its own (env.REDIS_PREFIX). */
 export async function startIngress(natsUrl: string, databaseUrl: string, extra: Record<string, string> = {}): Promise<Ingress> {
   const masterKey = `sk-master-${randomBytes(12).toString('hex')}`;
-  const env = loadEnv({ NATS_URL: natsUrl, DATABASE_URL: databaseUrl, GATEWAY_MASTER_KEY: masterKey, LOG_LEVEL: 'error', ...extra });
+  const env = loadEnv({
+    NATS_URL: natsUrl,
+    DATABASE_URL: databaseUrl,
+    GATEWAY_MASTER_KEY: masterKey,
+    LOG_LEVEL: 'error',
+    REDIS_PREFIX: `gwingress${randomBytes(4).toString('hex')}`,
+    ...extra,
+  });
   const app = await createIngressApp(env);
   await app.listen(0, '127.0.0.1');
   const addr = app.getHttpServer().address();
