@@ -9,7 +9,8 @@ import { connectNats } from './nest.js';
 /* DurablePublisher against the real NATS + JetStream, on a stream and subject of this file's own. */
 const NATS_URL = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
 const id = randomBytes(4).toString('hex');
-const contract = { ...contracts.billingUsage, stream: `TEST_USAGE_${id}`, subject: `test.${id}.evt.usage.v1`, durableName: `test-${id}` };
+// the usage contract on names of this file's own (the registry's literal types do not allow other names)
+const contract = { ...contracts.billingUsage, stream: `TEST_USAGE_${id}`, subject: `test.${id}.evt.usage.v1`, durableName: `test-${id}` } as unknown as typeof contracts.billingUsage;
 const event = (requestId: string) => ({
   requestId,
   occurredAt: Date.now(),
@@ -55,7 +56,7 @@ describe('DurablePublisher', () => {
 
   it('fails (after its attempts) when no stream takes the subject, instead of hanging', async () => {
     const pub = new DurablePublisher(nc);
-    const orphan = { ...contract, subject: `test.${id}.nobody.v1` };
+    const orphan = { ...contract, subject: `test.${id}.nobody.v1` } as unknown as typeof contracts.billingUsage;
     // the stream exists (so ensureStream is skipped), but it does not hold this subject: NATS has no responder
     await pub.publish(contract, event('r4'), 'r4');
     (pub as unknown as { streams: Set<string> }).streams.add(orphan.stream);
