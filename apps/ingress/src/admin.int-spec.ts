@@ -9,7 +9,7 @@ let ingress: Ingress;
 
 beforeAll(async () => {
   [nats, db] = await Promise.all([startNats(), freshDatabase(process.env['POSTGRES_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres')]);
-  ingress = await startIngress(nats.url, db.url, { MODERATION_TIMEOUT_MS: '50' });
+  ingress = await startIngress(nats.url, db.url);
 });
 afterAll(async () => {
   await ingress?.app.close();

@@ -9,6 +9,7 @@ import { KeysRepository } from './auth/keys.repository.js';
 import { ChatHttp } from './chat/chat.http.js';
 import { ChatService } from './chat/chat.service.js';
 import { Relay } from './chat/relay.js';
+import { ExactCacheLifecycle, exactCacheProvider } from './chat/exact-cache.provider.js';
 import { UsagePublisher } from './chat/usage.publisher.js';
 import { EmbeddingsHttp } from './embeddings/embeddings.http.js';
 import { EmbeddingsService } from './embeddings/embeddings.service.js';
@@ -49,6 +50,8 @@ export class AppModule {
         Relay,
         ChatService,
         EmbeddingsService,
+        exactCacheProvider,
+        ExactCacheLifecycle,
         AdminRepository,
         AdminService,
         CredentialsRepository,

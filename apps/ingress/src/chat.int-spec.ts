@@ -1,7 +1,13 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { INestMicroservice } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contracts, GatewayError, HEADERS, RequestMeta, type ChatCompletion, type ResultMeta } from '@gw/contracts';
-import { connectNats, HotServer, type FrameWriter, type StreamRequest } from '@gw/transport';
+import { GatewayError, HEADERS, RequestMeta, type ChatCompletion, type ResultMeta } from '@gw/contracts';
+import { exactKey } from '@gw/exact-cache';
+import { CARD_REDACTION } from '@gw/guardrails';
+import { connectNats, type FrameWriter, type StreamRequest } from '@gw/transport';
+import { Redis } from 'ioredis';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
   cacheStores,
@@ -21,7 +27,8 @@ import {
 
 /**
  * POST /v1/chat/completions end to end through HTTP: the ingress in-process, a private nats-server, a fresh
- * database, and test doubles of the peers (router/executor frames per protocol.md, moderation, cache).
+ * database, the real Redis (exact-cache reads, under this ingress's own prefix), the input guardrails in process,
+ * and test doubles of the router/executor (frames per protocol.md).
  */
 let nats: PrivateNats;
 let db: FreshDb;
@@ -33,8 +40,9 @@ let key: string;
 let teamId: string;
 let keyId: string;
 let limitedKey: string;
-const cache = new Map<string, string>();
-let lookups = 0;
+const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+/** An exact-cache entry written where the cache service would write it (the ingress only reads). */
+const plant = (namespace: string, key: string, value: string) => redis.set(exactKey(ingress.env.REDIS_PREFIX, namespace, key), value, 'EX', 60);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -115,18 +123,6 @@ beforeAll(async () => {
   ingress = await startIngress(nats.url, db.url, { REQUEST_TIMEOUT_MS: '1500', STREAM_IDLE_TIMEOUT_MS: '400', MAX_BODY_BYTES: '65536' });
   router = await startRouterDouble(nats.url, fakeRouter);
   peers = await connectNats(nats.url, 'peer-doubles');
-  const server = new HotServer(peers);
-  server.serveRpc(contracts.moderationCheckInput, async ({ body }) => {
-    if (body.includes('BLOCK-ME')) return { action: 'block', findings: [{ detector: 'blocklist', count: 1 }], reason: 'blocklisted word' };
-    if (body.includes('4111111111111111')) return { action: 'redact', findings: [{ detector: 'card', count: 1 }], body: body.replaceAll('4111111111111111', '[CARD]') };
-    return { action: 'allow', findings: [] };
-  });
-  server.serveRpc(contracts.cacheLookup, async ({ namespace, key: k }) => {
-    lookups++;
-    const value = cache.get(`${namespace}:${k}`);
-    return value === undefined ? { hit: false } : { hit: true, value };
-  });
-  await peers.flush();
 
   const admin = async (path: string, body: unknown) => {
     const r = await fetch(ingress.url + path, { method: 'POST', headers: { authorization: `Bearer ${ingress.masterKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -145,6 +141,9 @@ afterAll(async () => {
   await router?.close();
   await peers?.drain();
   await ingress?.app.close();
+  const planted = await redis.keys(`${ingress.env.REDIS_PREFIX}:*`);
+  if (planted.length) await redis.del(...planted);
+  await redis.quit();
   await Promise.all([nats?.stop(), db?.drop()]);
 });
 
@@ -156,6 +155,8 @@ function post(body: unknown, headers: Record<string, string> = {}, signal?: Abor
     ...(signal ? { signal } : {}),
   });
 }
+const adminPost = (route: string, body: unknown): Promise<Response> =>
+  fetch(ingress.url + route, { method: 'POST', headers: { authorization: `Bearer ${ingress.masterKey}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
 const hello = (content = 'hello', extra: Record<string, unknown> = {}) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content }], ...extra });
 type ErrBody = { error: { message: string; type: string; param: string | null; code: string } };
 
@@ -322,18 +323,33 @@ describe('POST /v1/chat/completions', () => {
 });
 
 describe('moderation and cache', () => {
-  it('blocks by policy with 403 content_policy_violation and bills it at cost 0', async () => {
-    const usage = usageEvents(peers);
-    const before = router.requests.length;
-    const res = await post(hello('please BLOCK-ME now'), { 'x-request-id': 'block-1' });
-    expect(res.status).toBe(403);
-    expect(((await res.json()) as ErrBody).error).toMatchObject({ code: 'content_policy_violation', message: expect.stringContaining('blocklisted word') });
-    expect(router.requests.length).toBe(before);
-    await waitUntil(() => usage.some((u) => u.requestId === 'block-1'));
-    expect(usage.find((u) => u.requestId === 'block-1')).toMatchObject({ status: 'error', errorCode: 'MODERATION_BLOCKED', costNanoUsd: '0' });
+  const VISA = '4111111111111111';
+
+  it('blocks a card number with 403 content_policy_violation under the block policy, and bills it at cost 0', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'gw-ingress-block-'));
+    const config = path.join(dir, 'gateway.yaml');
+    writeFileSync(config, 'moderation:\n  cardNumbers: block\n');
+    const blocking = await startIngress(nats.url, db.url, { GATEWAY_CONFIG: config, REQUEST_TIMEOUT_MS: '1500' });
+    try {
+      const usage = usageEvents(peers);
+      const before = router.requests.length;
+      const res = await fetch(`${blocking.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', 'x-request-id': 'block-1' },
+        body: JSON.stringify(hello(`my card is ${VISA}`)),
+      });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as ErrBody).error).toMatchObject({ code: 'content_policy_violation', message: expect.stringContaining('card number') });
+      expect(router.requests.length).toBe(before);
+      await waitUntil(() => usage.some((u) => u.requestId === 'block-1'));
+      expect(usage.find((u) => u.requestId === 'block-1')).toMatchObject({ status: 'error', errorCode: 'MODERATION_BLOCKED', costNanoUsd: '0' });
+    } finally {
+      await blocking.app.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
-  it('stores a miss, answers the same request from cache (billed at 0), and lets a redaction win over a hit', async () => {
+  it('stores a miss, answers the same request from Redis (billed at 0), and lets a redaction win over a hit', async () => {
     const stores = cacheStores(peers);
     const usage = usageEvents(peers);
     const body = hello('cache me', { temperature: 0 });
@@ -344,7 +360,7 @@ describe('moderation and cache', () => {
     const store = stores[0]!;
     expect(store).toMatchObject({ namespace: teamId, value: firstText, ttlSeconds: 3600 });
     expect(store.key).toMatch(/^[0-9a-f]{64}$/);
-    cache.set(`${store.namespace}:${store.key}`, store.value);
+    await plant(store.namespace, store.key, store.value); // what the cache service does with the store event
 
     const routed = router.requests.length;
     const second = await post({ messages: body.messages, temperature: 0, model: 'gpt-4o-mini', user: 'someone-else' }, { 'x-request-id': 'cache-2' });
@@ -356,49 +372,73 @@ describe('moderation and cache', () => {
     await waitUntil(() => usage.some((u) => u.requestId === 'cache-2'));
     expect(usage.find((u) => u.requestId === 'cache-2')).toMatchObject({ cacheStatus: 'hit', costNanoUsd: '0', providerId: null, status: 'ok', model: 'upstream-model', teamId, keyId });
 
-    // no-cache: the lookup is skipped (a miss), the answer is stored again
-    const lookupsBefore = lookups;
+    // another team's key never sees this team's entry
+    const otherTeam = (await (await adminPost('/admin/v1/teams', { name: 'other-team' })).json()) as { id: string };
+    const otherKey = ((await (await adminPost('/admin/v1/keys', { teamId: otherTeam.id, name: 'other' })).json()) as { key: string }).key;
+    const foreign = await post(body, { authorization: `Bearer ${otherKey}` });
+    expect(foreign.headers.get('x-gateway-cache')).toBe('miss');
+    await foreign.text();
+
+    // no-cache: the lookup is skipped (the stored answer is there, yet it is a miss), the answer is stored again
     const noCache = await post(body, { 'x-gateway-cache': 'no-cache' });
     expect(noCache.headers.get('x-gateway-cache')).toBe('miss');
     await noCache.text();
-    expect(lookups).toBe(lookupsBefore);
-    await waitUntil(() => stores.length === 2);
+    await waitUntil(() => stores.length === 3);
 
-    // no-store: looked up (hit here), never stored
-    const noStore = await post(hello('not stored', { temperature: 0 }), { 'x-gateway-cache': 'no-store' });
+    // no-store: looked up (a hit here), never stored
+    const noStore = await post(body, { 'x-gateway-cache': 'no-store' });
+    expect(noStore.headers.get('x-gateway-cache')).toBe('hit');
     await noStore.text();
+    const notStored = await post(hello('not stored', { temperature: 0 }), { 'x-gateway-cache': 'no-store' });
+    expect(notStored.headers.get('x-gateway-cache')).toBe('miss');
+    await notStored.text();
     await sleep(100);
-    expect(stores.length).toBe(2);
+    expect(stores.length).toBe(3);
 
-    // a card number is redacted: the cached answer to the original text is not served, the redacted body is routed
-    const card = hello('my card 4111111111111111', { temperature: 0 });
-    const miss = await post(card);
-    await miss.text();
-    await waitUntil(() => stores.length === 2 || stores.length === 3);
-    const cardKeyEntry = [...cache.keys()][0]!.split(':')[0]!;
-    expect(cardKeyEntry).toBe(teamId);
-    // plant a hit for the card request's key, then ask again
+    // a card number is redacted in process: a planted answer to the original text is not served, the redacted body is routed
+    const card = hello(`my card ${VISA}`, { temperature: 0 });
     const { chatCacheKey } = await import('./chat/cache-key.js');
-    cache.set(`${teamId}:${chatCacheKey(card)}`, JSON.stringify(completion('cached', 'stale')));
+    await plant(teamId, chatCacheKey(card), JSON.stringify(completion('cached', 'stale')));
     const before = router.requests.length;
     const redacted = await post(card);
     expect(redacted.headers.get('x-gateway-cache')).toBe('bypass');
-    expect(((await redacted.json()) as ChatCompletion).choices[0]?.message.content).toBe('echo: my card [CARD]');
-    expect(new TextDecoder().decode(router.requests[before]!.data)).not.toContain('4111111111111111');
+    expect(((await redacted.json()) as ChatCompletion).choices[0]?.message.content).toBe(`echo: my card ${CARD_REDACTION}`);
+    expect(new TextDecoder().decode(router.requests[before]!.data)).not.toContain(VISA);
+    await sleep(100);
+    expect(stores.length).toBe(3);
+  });
+
+  it('fails open when Redis is away: a miss, answered by the router, counted in gw_ingress_fail_open_total', async () => {
+    const away = await startIngress(nats.url, db.url, { REDIS_URL: 'redis://127.0.0.1:1', REQUEST_TIMEOUT_MS: '1500' });
+    try {
+      const res = await fetch(`${away.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: JSON.stringify(hello('redis is away', { temperature: 0 })),
+      });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-gateway-cache')).toBe('miss');
+      const metrics = await (await fetch(`${away.url}/metrics`)).text();
+      expect(metrics).toMatch(/gw_ingress_fail_open_total\{dependency="cache"\} [1-9]/);
+    } finally {
+      await away.app.close();
+    }
   });
 });
 
 describe('sampled requests', () => {
   it('are looked up and stored like any other non-stream request (temperature does not opt out)', async () => {
     const stores = cacheStores(peers);
-    const lookupsBefore = lookups;
     const res = await post(hello('sample me', { temperature: 0.9 }));
     expect(res.status).toBe(200);
     expect(res.headers.get('x-gateway-cache')).toBe('miss');
     const text = await res.text();
     await waitUntil(() => stores.length === 1);
-    expect(lookups).toBe(lookupsBefore + 1);
     expect(stores[0]).toMatchObject({ value: text });
+    await plant(stores[0]!.namespace, stores[0]!.key, text);
+    const again = await post(hello('sample me', { temperature: 0.9 }));
+    expect(again.headers.get('x-gateway-cache')).toBe('hit');
+    expect(await again.text()).toBe(text);
   });
 });
 

@@ -10,7 +10,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it, vi, type MockInstance } from 'vitest';
 import { AppModule } from '../app.module.js';
 import { loadEnv } from '../config/env.js';
-import { exactKey } from './exact-key.js';
+import { exactKey } from '@gw/exact-cache';
 
 /*
  * The cache service booted in-process (bootstrapMicroservice, as main.ts does) against the real Redis and a

@@ -3,7 +3,7 @@ import type { CacheLookupRequest, CacheLookupResult, CacheStoreEvent } from '@gw
 import { BurstLog } from '../common/burst-log.js';
 import type { CacheEnv } from '../config/env.js';
 import { CACHE_ENV } from '../config/tokens.js';
-import { exactKey } from './exact-key.js';
+import { exactKey } from '@gw/exact-cache';
 import { ExactRepository } from './exact.repository.js';
 
 const MISS: CacheLookupResult = { hit: false };

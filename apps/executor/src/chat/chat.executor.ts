@@ -70,6 +70,7 @@ type StepResult = 'ok' | Array<{ target: PlanTarget; error: GatewayError }>;
 
 const decoder = new TextDecoder();
 const ERROR_BODY_LIMIT = 64 * 1024;
+const PLAN_CACHE_MAX = 1_024;
 
 /**
  * executor.rpc.chat.v1: calls the plan's targets in order until one answers. Non-stream: one `response` frame.
@@ -80,6 +81,7 @@ const ERROR_BODY_LIMIT = 64 * 1024;
 export class ChatExecutor {
   private readonly logger = new Logger('Chat');
   private readonly running = new Map<string, AbortController>();
+  private readonly plans = new Map<string, Plan | null>();
 
   constructor(
     private readonly providers: ProviderDirectory,
@@ -101,6 +103,21 @@ export class ChatExecutor {
     this.logger.debug(`cancel ${requestId}: ${reason}`);
     c.abort();
     return true;
+  }
+
+  /**
+   * The router sends one precomputed plan JSON per model: it is validated once and the parsed plan reused
+   * (read-only), so a request costs a map lookup instead of a JSON parse and a zod walk. Bounded: cleared when full.
+   */
+  private plan(raw: string | undefined): Plan | null {
+    if (!raw) return null;
+    let plan = this.plans.get(raw);
+    if (plan === undefined) {
+      plan = parseHeader(raw, Plan);
+      if (this.plans.size >= PLAN_CACHE_MAX) this.plans.clear();
+      this.plans.set(raw, plan);
+    }
+    return plan;
   }
 
   async handle(req: StreamRequest, out: FrameWriter): Promise<void> {
@@ -136,7 +153,7 @@ export class ChatExecutor {
     let failure: GatewayError | null = null;
     this.running.set(meta.requestId, cancel);
     try {
-      const plan = parseHeader(h?.get(HEADERS.plan), Plan);
+      const plan = this.plan(h?.get(HEADERS.plan));
       if (!plan) throw new GatewayError('INTERNAL', 'executor: missing or malformed gw-plan header');
       run.story = new RoutingStory(plan, meta.requestId, this.outcomes);
       run.policy = plan.policy ?? NO_POLICY;

@@ -2,10 +2,12 @@ import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { contracts, GatewayError, type ModerationCheckResult } from '@gw/contracts';
 import { HotClient } from '@gw/transport';
+import type { ExactCacheReader } from '@gw/exact-cache';
+import { checkInput } from '@gw/guardrails';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IngressEnv } from '../config/env.js';
 import type { IngressSettings } from '../config/gateway-config.js';
-import { GATEWAY_CONFIG, INGRESS_ENV } from '../config/tokens.js';
+import { EXACT_CACHE, GATEWAY_CONFIG, INGRESS_ENV } from '../config/tokens.js';
 import { AuthService } from '../auth/auth.service.js';
 import { requireJsonBody } from '../http/json-body.js';
 import { LimitsService } from '../limits/limits.service.js';
@@ -21,7 +23,7 @@ const FAIL_OPEN_LOG_EVERY_MS = 5_000;
 
 /**
  * Chat in any wire format (POST /v1/chat/completions, POST /v1/messages): validate and translate (the format) →
- * authenticate → (moderation ∥ cache lookup) → router over the hot path → the Relay answers in the client's format.
+ * authenticate → limits and budget → input check (in process) → exact-cache read (Redis) → router over the hot path → the Relay answers in the client's format.
  * See README.md for the decisions (status codes, headers, usage ownership).
  */
 @Injectable()
@@ -38,6 +40,7 @@ export class ChatService {
     private readonly limits: LimitsService,
     @Inject(INGRESS_ENV) private readonly env: IngressEnv,
     @Inject(GATEWAY_CONFIG) private readonly settings: IngressSettings,
+    @Inject(EXACT_CACHE) private readonly cache: ExactCacheReader,
   ) {
     this.moderationOn = settings.moderation.cardNumbers !== 'off';
   }
@@ -78,12 +81,11 @@ export class ChatService {
       };
       this.relay.watchClient(ctx, reply);
 
-      // moderation of the input and the cache lookup run side by side; a block or a redaction wins over a hit
+      // the input check runs in process (microseconds), so it goes first: a block or a redaction wins over a hit,
+      // and the cache is read (one Redis GET) only for an input that passes unchanged
       const cacheKey = cacheable ? chatCacheKey(internal.cacheBody) : null;
-      const [verdict, cached] = await Promise.all([
-        this.moderationOn ? this.moderate(requestId, identity.teamId, internal.raw) : null,
-        cacheKey && directive !== 'no-cache' ? this.lookup(requestId, identity.teamId, cacheKey) : null,
-      ]);
+      const verdict = this.moderationOn ? this.moderate(internal.raw) : null;
+      const cached = cacheKey && directive !== 'no-cache' && (verdict === null || verdict.action === 'allow') ? await this.lookup(identity.teamId, cacheKey) : null;
       if (verdict?.action === 'block') {
         throw new GatewayError('MODERATION_BLOCKED', `request blocked by the content policy${verdict.reason ? `: ${verdict.reason}` : ''}`);
       }
@@ -119,19 +121,21 @@ export class ChatService {
 
   /* ---------------- side calls (fail open) ---------------- */
 
-  private async moderate(requestId: string, teamId: string, raw: Buffer): Promise<ModerationCheckResult | null> {
+  /** The input guardrails in process (@gw/guardrails, the same check the moderation service serves): no NATS hop. */
+  private moderate(raw: Buffer): ModerationCheckResult | null {
     try {
-      return await this.hot.call(contracts.moderationCheckInput, { requestId, teamId, body: raw.toString('utf8') }, { timeoutMs: this.env.MODERATION_TIMEOUT_MS, requestId });
+      return checkInput(raw.toString('utf8'), this.settings.moderation.cardNumbers);
     } catch (err) {
+      // the body parsed once already; a check that still throws must not take the request down (fail open)
       this.failOpen('moderation', err);
       return null;
     }
   }
 
-  private async lookup(requestId: string, namespace: string, key: string): Promise<string | null> {
+  /** The exact cache read straight from Redis (@gw/exact-cache); Redis down or slow is a miss (fail open). */
+  private async lookup(namespace: string, key: string): Promise<string | null> {
     try {
-      const r = await this.hot.call(contracts.cacheLookup, { namespace, key }, { timeoutMs: this.env.CACHE_TIMEOUT_MS, requestId });
-      return r.hit && r.value !== undefined ? r.value : null;
+      return await this.cache.get(namespace, key);
     } catch (err) {
       this.failOpen('cache', err);
       return null;
@@ -143,7 +147,7 @@ export class ChatService {
     const now = Date.now();
     if (now - (this.lastFailOpenLog.get(dependency) ?? 0) < FAIL_OPEN_LOG_EVERY_MS) return;
     this.lastFailOpenLog.set(dependency, now);
-    const why = err instanceof GatewayError ? `${err.code}: ${err.message}` : 'unexpected error';
+    const why = err instanceof GatewayError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : 'unexpected error';
     this.logger.warn(`${dependency} unavailable, going on without it (fail open; logged at most every ${FAIL_OPEN_LOG_EVERY_MS} ms): ${why}`);
   }
 }

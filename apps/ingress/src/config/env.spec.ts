@@ -11,8 +11,9 @@ describe('loadEnv', () => {
       REQUEST_TIMEOUT_MS: 30_000,
       STREAM_IDLE_TIMEOUT_MS: 30_000,
       MAX_BODY_BYTES: 4 * 1024 * 1024,
-      MODERATION_TIMEOUT_MS: 300,
       CACHE_TIMEOUT_MS: 50,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: 'gw',
       KEY_CACHE_TTL_MS: 1000,
     });
   });

@@ -82,6 +82,7 @@ export async function freshDatabase(adminUrl: string): Promise<FreshDb> {
 
 export type Ingress = { app: NestFastifyApplication; url: string; env: IngressEnv; masterKey: string };
 
+/** The ingress in-process; its exact-cache reads go to the real Redis under a REDIS_PREFIX of its own (env.REDIS_PREFIX). */
 export async function startIngress(natsUrl: string, databaseUrl: string, extra: Record<string, string> = {}): Promise<Ingress> {
   const masterKey = `sk-master-${randomBytes(12).toString('hex')}`;
   // a fresh Redis prefix per ingress (a spec passes REDIS_PREFIX in `extra` to share one between replicas)

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { ModerationCheckRequest, ModerationCheckResult } from '@gw/contracts';
 import { PolicyService } from '../policy/policy.service.js';
-import { checkInput } from './check-input.js';
+import { checkInput } from '@gw/guardrails';
 
 @Injectable()
 export class InputService {

@@ -1,5 +1,5 @@
 import { GatewayError, type ModerationCheckResult, type ModerationConfig } from '@gw/contracts';
-import { mayContainCardNumber, redactCardNumbers } from '../detectors/card-number.js';
+import { mayContainCardNumber, redactCardNumbers } from './card-number.js';
 
 export type CardPolicy = ModerationConfig['cardNumbers'];
 

@@ -1,0 +1,36 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit, type Provider } from '@nestjs/common';
+import { createRedis, ExactCacheReader } from '@gw/exact-cache';
+import type { IngressEnv } from '../config/env.js';
+import { EXACT_CACHE, INGRESS_ENV } from '../config/tokens.js';
+
+/**
+ * The exact-cache reader: one GET to Redis per lookup (no NATS hop to the cache service), bounded by
+ * CACHE_TIMEOUT_MS, under the same REDIS_PREFIX as the cache service that writes the entries (ADR 0012).
+ */
+export const exactCacheProvider: Provider = {
+  provide: EXACT_CACHE,
+  inject: [INGRESS_ENV],
+  useFactory: (env: IngressEnv) => new ExactCacheReader(createRedis(env.REDIS_URL, { commandTimeoutMs: env.CACHE_TIMEOUT_MS }), env.REDIS_PREFIX),
+};
+
+const CONNECTION_LOG_EVERY_MS = 5_000;
+
+/** Connects at boot (a Redis that is down does not stop the boot: lookups fail open) and closes on shutdown. */
+@Injectable()
+export class ExactCacheLifecycle implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger('ExactCache');
+  private lastLogAt = 0;
+  constructor(@Inject(EXACT_CACHE) private readonly reader: ExactCacheReader) {}
+  async onModuleInit(): Promise<void> {
+    this.reader.onConnectionError((err) => {
+      const now = Date.now();
+      if (now - this.lastLogAt < CONNECTION_LOG_EVERY_MS) return;
+      this.lastLogAt = now;
+      this.logger.warn(`redis (exact cache reads) unavailable, lookups are misses until it is back (logged at most every ${CONNECTION_LOG_EVERY_MS} ms): ${err.message}`);
+    });
+    await this.reader.connect();
+  }
+  async onApplicationShutdown(): Promise<void> {
+    await this.reader.close();
+  }
+}
