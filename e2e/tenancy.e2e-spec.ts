@@ -16,6 +16,8 @@ describe('budgets that cannot be overshot', () => {
     messages: [{ role: 'user' as const, content: 'budget probe: say something short' }],
     max_tokens: 16,
   };
+  // every request is paid: a cache hit costs nothing and would (rightly) get past a spent budget, so none may hit
+  const paid = { headers: { 'x-gateway-cache': 'no-cache' } };
 
   const admin = async (path: string, payload: unknown): Promise<{ id: string; key?: string }> => {
     const res = await fetch(`${stack.ingressUrl}/admin/v1/${path}`, {
@@ -47,7 +49,7 @@ describe('budgets that cannot be overshot', () => {
   /** 200 requests at once; returns how many were answered, and checks every refusal is a 429 budget_exceeded. */
   const fire = async (keys: string[]): Promise<number> => {
     const results = await Promise.allSettled(
-      Array.from({ length: 200 }, (_, i) => client(keys[i % keys.length]!).chat.completions.create(body)),
+      Array.from({ length: 200 }, (_, i) => client(keys[i % keys.length]!).chat.completions.create(body, paid)),
     );
     for (const r of results) {
       if (r.status === 'rejected') {
@@ -62,7 +64,7 @@ describe('budgets that cannot be overshot', () => {
     stack = await startStack({ configYaml: SIM_CONFIG });
     // what one such request really costs (the simulator answers the same prompt the same way)
     const probe = await stack.createKey();
-    await client(probe.key).chat.completions.create(body);
+    await client(probe.key).chat.completions.create(body, paid);
     costOfOne = await settled('key_id', probe.keyId, 1);
     expect(costOfOne).toBeGreaterThan(0n);
   });

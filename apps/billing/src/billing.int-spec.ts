@@ -3,8 +3,10 @@ import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Budgets } from '@gw/budgets';
 import { contracts, formatNanoUsd, type UsageEventInput } from '@gw/contracts';
 import { dropDatabase, ensureDatabase, migrate } from '@gw/db';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 import { firstValueFrom, timeout } from 'rxjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,7 +27,8 @@ const dbName = `gw_billing_${suffix}`;
 const DB_URL = ADMIN_URL.replace(/\/[^/]*$/, `/${dbName}`);
 const target = { stream: `USAGE_TEST_${suffix}`, subject: `test.billing.usage.${suffix}`, durableName: `billing-usage-${suffix}`, ackWaitMs: 2_000 };
 const MASTER = `master-${suffix}-0123456789`;
-const env = loadEnv({ NATS_URL, DATABASE_URL: DB_URL, GATEWAY_MASTER_KEY: MASTER, LOG_LEVEL: 'error', USAGE_BATCH_SIZE: '100', HOST: '127.0.0.1' });
+const REDIS_PREFIX = `gwbilling${suffix}`;
+const env = loadEnv({ NATS_URL, DATABASE_URL: DB_URL, GATEWAY_MASTER_KEY: MASTER, LOG_LEVEL: 'error', USAGE_BATCH_SIZE: '100', HOST: '127.0.0.1', REDIS_PREFIX });
 
 let db: pg.Client;
 let nc: NatsConnection;
@@ -316,6 +319,25 @@ describe('finance HTTP API', () => {
     const { data } = (await r.json()) as { data: Array<Record<string, unknown>> };
     const team = data.find((d) => d['id'] === 'team-a');
     expect(team).toMatchObject({ type: 'team', name: 'Team A', period: 'total', periodStart: null, budgetUsd: '5.000000000', spentUsd: '1.123456789', reservedUsd: '0.000000000', remainingUsd: '3.876543211' });
+    // a request the ingress admitted and billing has not settled yet holds its worst case on the team's budget
+    const redis = new Redis(env.REDIS_URL);
+    try {
+      const admitted = await new Budgets(redis, { prefix: REDIS_PREFIX }).admit({
+        requestId: `held-${suffix}`,
+        nowMs: Date.now(),
+        tokens: 10,
+        amountNanoUsd: 250_000_000n,
+        rates: [],
+        budgets: [{ scope: 'team', id: 'team-a', limitNanoUsd: 5_000_000_000n, period: 'total' }],
+      });
+      expect(admitted.ok).toBe(true);
+      const held = (await (await get('/billing/v1/budgets')).json()) as { data: Array<Record<string, unknown>> };
+      expect(held.data.find((d) => d['id'] === 'team-a')).toMatchObject({ reservedUsd: '0.250000000', remainingUsd: '3.626543211' });
+    } finally {
+      const keys = await redis.keys(`${REDIS_PREFIX}:*`);
+      if (keys.length) await redis.del(...keys);
+      redis.disconnect();
+    }
     // key-a1's budget is daily: its January spend is not in today's period
     const key = data.find((d) => d['id'] === 'key-a1');
     expect(key).toMatchObject({ type: 'key', teamId: 'team-a', period: 'daily', budgetUsd: '1.000000000', spentUsd: '0.000000000', remainingUsd: '1.000000000' });

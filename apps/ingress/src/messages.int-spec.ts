@@ -1,4 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { exactKey } from '@gw/exact-cache';
 import {
   contracts,
   GatewayError,
@@ -26,7 +31,8 @@ import {
 
 /**
  * POST /v1/messages and POST /v1/embeddings through HTTP: the ingress in-process, a private nats-server, a fresh
- * database, and test doubles of the peers (router/executor frames, moderation, cache).
+ * database, the real Redis (exact-cache reads under this ingress's own prefix), the input guardrails in process
+ * (card numbers blocked by this file's config), and test doubles of the router/executor frames.
  */
 let nats: PrivateNats;
 let db: FreshDb;
@@ -34,7 +40,10 @@ let ingress: Ingress;
 let router: RouterDouble;
 let peers: NatsConnection;
 let key: string;
-const cache = new Map<string, string>();
+const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
+const configDir = mkdtempSync(join(tmpdir(), 'gw-messages-'));
+const configFile = join(configDir, 'gateway.yaml');
+writeFileSync(configFile, 'moderation:\n  cardNumbers: block\n');
 const embeddingRequests: StreamRequest[] = [];
 
 const result: Record<string, string> = {
@@ -141,20 +150,11 @@ beforeAll(async () => {
     startNats(),
     freshDatabase(process.env['POSTGRES_ADMIN_URL'] ?? 'postgres://postgres@127.0.0.1:5432/postgres'),
   ]);
-  ingress = await startIngress(nats.url, db.url, { REQUEST_TIMEOUT_MS: '3000' });
+  ingress = await startIngress(nats.url, db.url, { REQUEST_TIMEOUT_MS: '3000', GATEWAY_CONFIG: configFile });
   router = await startRouterDouble(nats.url, fakeRouter);
   peers = await connectNats(nats.url, 'peer-doubles');
   const server = new HotServer(peers);
   server.serveStream(contracts.routingEmbeddings, fakeEmbeddings);
-  server.serveRpc(contracts.moderationCheckInput, async ({ body }) =>
-    body.includes('BLOCK-ME')
-      ? { action: 'block', findings: [], reason: 'blocklisted word' }
-      : { action: 'allow', findings: [] },
-  );
-  server.serveRpc(contracts.cacheLookup, async ({ namespace, key: k }) => {
-    const value = cache.get(`${namespace}:${k}`);
-    return value === undefined ? { hit: false } : { hit: true, value };
-  });
   await peers.flush();
   const admin = async (path: string, body: unknown) => {
     const r = await fetch(ingress.url + path, {
@@ -173,6 +173,10 @@ afterAll(async () => {
   await peers?.drain();
   await ingress?.app.close();
   await Promise.all([nats?.stop(), db?.drop()]);
+  const keys = ingress ? await redis.keys(`${ingress.env.REDIS_PREFIX}:*`) : [];
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+  rmSync(configDir, { recursive: true, force: true });
 });
 
 const post = (path: string, body: unknown) =>
@@ -235,7 +239,8 @@ describe('POST /v1/messages', () => {
 
     await waitUntil(() => stores.length === 1);
     const store = stores[0]!;
-    cache.set(`${store.namespace}:${store.key}`, store.value);
+    // the cache service writes the entry from this event; here the test writes it where the service would
+    await redis.set(exactKey(ingress.env.REDIS_PREFIX, store.namespace, store.key), store.value, 'EX', 60);
     const again = await post('/v1/messages', body);
     expect(again.headers.get('x-gateway-cache')).toBe('hit');
     expect(await again.json()).toEqual(m);
@@ -332,7 +337,7 @@ describe('POST /v1/messages', () => {
     const blocked = await post('/v1/messages', {
       model: 'echo',
       max_tokens: 5,
-      messages: [{ role: 'user', content: 'BLOCK-ME' }],
+      messages: [{ role: 'user', content: 'my card is 4111 1111 1111 1111' }],
     });
     expect(blocked.status).toBe(403);
     expect(await blocked.json()).toMatchObject({ type: 'error', error: { type: 'permission_error' } });

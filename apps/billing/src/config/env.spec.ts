@@ -13,6 +13,9 @@ describe('billing env', () => {
       USAGE_BATCH_SIZE: 500,
       USAGE_LINGER_MS: 20,
       DATABASE_POOL_SIZE: 10,
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      REDIS_PREFIX: 'gw',
+      BUDGET_ALERT_BACKOFF_MS: 500,
     });
   });
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Readable } from 'node:stream';
-import { formatNanoUsd } from '@gw/contracts';
+import { formatNanoUsd, GatewayError } from '@gw/contracts';
+import { SettlementService } from '../budgets/settlement.service.js';
 import { exportHeader, exportLine } from './csv.js';
 import { encodeCursor, parseChargebackQuery, parseExportQuery, parseSpendQuery, parseUsageQuery } from './query.js';
 import { ReportsRepository, type AggregateRow, type UsageRecordRow } from './reports.repository.js';
@@ -131,7 +132,10 @@ function byCost<T extends { costNanoUsd: string }>(key: (x: T) => string | null)
 
 @Injectable()
 export class ReportsService {
-  constructor(private readonly repo: ReportsRepository) {}
+  constructor(
+    private readonly repo: ReportsRepository,
+    private readonly settlement: SettlementService,
+  ) {}
 
   async spend(query: unknown): Promise<{ data: SpendItem[] }> {
     const q = parseSpendQuery(query);
@@ -207,11 +211,20 @@ export class ReportsService {
 
   async budgets(now = new Date()): Promise<{ data: BudgetItem[] }> {
     const rows = await this.repo.budgets(now);
+    // reserved: the holds of requests admitted by the ingress and not settled yet (Redis, packages/budgets)
+    let held: bigint[];
+    try {
+      held = await Promise.all(
+        rows.map(async (r) => (await this.settlement.reserved(r.kind, r.id, budgetPeriod(r.period))).reservedNanoUsd),
+      );
+    } catch (err) {
+      throw new GatewayError('SERVICE_UNAVAILABLE', `budget reservations cannot be read (Redis): ${err instanceof Error ? err.message : String(err)}`);
+    }
     return {
-      data: rows.map((r) => {
+      data: rows.map((r, i) => {
         const budget = BigInt(r.budget);
         const spent = BigInt(r.spent);
-        const reserved = 0n; // reservations are not recorded yet: the ingress does not reserve (see README)
+        const reserved = held[i] ?? 0n;
         return {
           type: r.kind,
           id: r.id,
@@ -227,4 +240,9 @@ export class ReportsService {
       }),
     };
   }
+
+}
+
+function budgetPeriod(p: string | null): 'daily' | 'monthly' | 'total' {
+  return p === 'daily' || p === 'monthly' ? p : 'total';
 }
