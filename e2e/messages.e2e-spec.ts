@@ -1,11 +1,11 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startStack, type Stack } from '@gw/testing';
+import { BEDROCK_TEST_CREDENTIALS, startStack, type Stack } from '@gw/testing';
 import { sql, until } from './helpers.js';
 
 /**
  * Issue 3: POST /v1/messages through the official @anthropic-ai/sdk, routed to a model of each provider format of
- * the simulator (OpenAI, Anthropic, Gemini). The simulator checks each native request against the provider's schema,
+ * the simulator (OpenAI, Anthropic, Gemini, Azure, Mistral, DeepSeek, Cohere, Bedrock). The simulator checks each native request against the provider's schema,
  * so a passing test proves the translation Anthropic → internal → provider and back.
  */
 const CONFIG = `
@@ -21,6 +21,30 @@ providers:
     type: gemini
     apiKey: gemini-test
     baseUrl: \${SIMULATOR_ROOT_URL}
+  - id: sim-azure
+    type: azure-openai
+    apiKey: azure-test
+    baseUrl: \${SIMULATOR_ROOT_URL}
+    options: { apiVersion: 2024-10-21 }
+  - id: sim-mistral
+    type: mistral
+    apiKey: mistral-test
+    baseUrl: \${SIMULATOR_ROOT_URL}/mistral/v1
+  - id: sim-deepseek
+    type: deepseek
+    apiKey: deepseek-test
+    baseUrl: \${SIMULATOR_ROOT_URL}/deepseek
+  - id: sim-cohere
+    type: cohere
+    apiKey: cohere-test
+    baseUrl: \${SIMULATOR_ROOT_URL}
+  - id: sim-bedrock
+    type: bedrock
+    baseUrl: \${SIMULATOR_ROOT_URL}
+    options:
+      region: us-east-1
+      accessKeyId: ${BEDROCK_TEST_CREDENTIALS.accessKeyId}
+      secretAccessKey: ${BEDROCK_TEST_CREDENTIALS.secretAccessKey}
 models:
   - name: via-openai
     targets: [{ provider: sim-openai, model: gpt-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
@@ -28,12 +52,27 @@ models:
     targets: [{ provider: sim-anthropic, model: claude-sim, price: { inputPerMTok: 3, outputPerMTok: 15 } }]
   - name: via-gemini
     targets: [{ provider: sim-gemini, model: gemini-sim, price: { inputPerMTok: 0.3, outputPerMTok: 2.5 } }]
+  - name: via-azure
+    targets: [{ provider: sim-azure, model: azure-deploy, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
+  - name: via-mistral
+    targets: [{ provider: sim-mistral, model: mistral-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
+  - name: via-deepseek
+    targets: [{ provider: sim-deepseek, model: deepseek-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
+  - name: via-cohere
+    targets: [{ provider: sim-cohere, model: cohere-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
+  - name: via-bedrock
+    targets: [{ provider: sim-bedrock, model: anthropic.claude-sim-v1:0, price: { inputPerMTok: 3, outputPerMTok: 15 } }]
 `;
 
 const NATIVE_PATH: Record<string, string> = {
   'via-openai': '/v1/chat/completions',
   'via-anthropic': '/v1/messages',
   'via-gemini': '/v1beta/models/gemini-sim',
+  'via-azure': '/openai/deployments/azure-deploy/chat/completions',
+  'via-mistral': '/mistral/v1/chat/completions',
+  'via-deepseek': '/deepseek/chat/completions',
+  'via-cohere': '/v2/chat',
+  'via-bedrock': '/model/anthropic.claude-sim-v1%3A0/converse',
 };
 
 const weather: Anthropic.Tool = {
@@ -53,7 +92,7 @@ afterAll(async () => stack?.close());
 
 const rand = () => Math.random().toString(36).slice(2);
 
-describe.each(['via-openai', 'via-anthropic', 'via-gemini'])('%s through the Anthropic SDK', (model) => {
+describe.each(Object.keys(NATIVE_PATH))('%s through the Anthropic SDK', (model) => {
   let client: Anthropic;
   beforeAll(() => {
     client = new Anthropic({ apiKey: key, baseURL: stack.ingressUrl, maxRetries: 0 });
