@@ -151,6 +151,24 @@ describe('rate limits across two replicas', () => {
   });
 });
 
+describe('embeddings are admitted like chat', () => {
+  const embed = (on: Ingress, k: string) => call(on, 'POST', '/v1/embeddings', k, { model: 'gpt-4o-mini', input: 'hello' });
+  it('a 1 rpm key: the second embeddings request on the other replica is 429 rate_limit_exceeded', async () => {
+    const k = await key(await team(), { rpm: 1 });
+    // admitted (no embeddings responder in this file: what follows admission does not matter here)
+    expect((await embed(a, k.key)).status).not.toBe(429);
+    const second = await embed(b, k.key);
+    expect(second.status).toBe(429);
+    expect(second.body.error).toMatchObject({ code: 'rate_limit_exceeded' });
+  });
+  it('a budget smaller than one embedding is 429 budget_exceeded before any call', async () => {
+    const k = await key(await team(), { budgetUsd: 0.000000001 });
+    const r = await embed(a, k.key);
+    expect(r.status).toBe(429);
+    expect(r.body.error).toMatchObject({ code: 'budget_exceeded' });
+  });
+});
+
 describe('budgets', () => {
   it('200 parallel requests against a key budget that fits 20 worst cases: 20 pass, the rest 429 budget_exceeded', async () => {
     // the built-in config prices gpt-4o-mini; the worst case of this body is known to the ingress: read it back

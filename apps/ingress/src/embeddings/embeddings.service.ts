@@ -6,6 +6,7 @@ import { AuthService } from '../auth/auth.service.js';
 import type { Accepted } from '../chat/accepted.js';
 import { invalidRequest } from '../chat/openai-format.js';
 import { Relay, type ReplyFormat } from '../chat/relay.js';
+import { LimitsService } from '../limits/limits.service.js';
 import { tagsFrom } from '../chat/request-headers.js';
 import { requireJsonBody } from '../http/json-body.js';
 import { openAIError } from '../http/openai-error.js';
@@ -32,6 +33,7 @@ export class EmbeddingsService {
   constructor(
     private readonly auth: AuthService,
     private readonly relay: Relay,
+    private readonly limits: LimitsService,
   ) {}
 
   async handle(req: FastifyRequest, reply: FastifyReply): Promise<void> {
@@ -48,6 +50,9 @@ export class EmbeddingsService {
       if (identity.models && !identity.models.includes(model)) {
         throw new GatewayError('FORBIDDEN', `this key may not use model ${model}`, { param: 'model' });
       }
+      // rate limits + budget reservation, as for chat (an embedding is paid for too: input tokens, no output)
+      const admission = await this.limits.admitTo(reply, { requestId, identity, model, bodyBytes: body.raw.byteLength, maxOutputTokens: 0 });
+      if (admission.release) reply.raw.once('close', () => this.limits.release(requestId));
       ctx = {
         requestId,
         t0,
