@@ -13,9 +13,15 @@ providers:
     type: anthropic
     apiKey: sk-ant-test
     baseUrl: \${SIMULATOR_ROOT_URL}
+  - id: sim-gemini
+    type: gemini
+    apiKey: gemini-test
+    baseUrl: \${SIMULATOR_ROOT_URL}
 models:
   - name: embed-small
     targets: [{ provider: sim-openai, model: text-embedding-3-small, price: { inputPerMTok: 0.02, outputPerMTok: 0 } }]
+  - name: embed-gemini
+    targets: [{ provider: sim-gemini, model: text-embedding-004, price: { inputPerMTok: 0.1, outputPerMTok: 0 } }]
   - name: chat-only
     targets: [{ provider: sim-anthropic, model: claude-sim }]
 `;
@@ -31,6 +37,37 @@ beforeAll(async () => {
 afterAll(async () => stack?.close());
 
 describe('embeddings through the openai SDK', () => {
+  it('Gemini: a list goes to :batchEmbedContents, one string to :embedContent; counted tokens are billed', async () => {
+    const { data: r, response } = await client.embeddings
+      .create({ model: 'embed-gemini', input: ['red apple pie', 'red apple tart', 'quantum physics'], dimensions: 48, encoding_format: 'float' })
+      .withResponse();
+    expect(r.data).toHaveLength(3);
+    const [a, b, c] = r.data.map((d) => d.embedding) as [number[], number[], number[]];
+    expect(a).toHaveLength(48);
+    const dot = (x: number[], y: number[]) => x.reduce((s, v, i) => s + v * y[i]!, 0);
+    expect(dot(a, b)).toBeGreaterThan(dot(a, c));
+    expect(stack.simulator.stats().lastRequests.at(-1)).toMatchObject({ path: '/v1beta/models/text-embedding-004:batchEmbedContents' });
+    expect(response.headers.get('x-gateway-provider')).toBe('sim-gemini');
+    const one = await client.embeddings.create({ model: 'embed-gemini', input: 'hello there', encoding_format: 'float' });
+    expect(one.data).toHaveLength(1);
+    expect(stack.simulator.stats().lastRequests.at(-1)).toMatchObject({ path: '/v1beta/models/text-embedding-004:embedContent' });
+    const requestId = response.headers.get('x-request-id')!;
+    const rows = await until(
+      'the Gemini embeddings usage record',
+      async () => {
+        const q = await sql<{ input_tokens: number; cost_nano_usd: string }>(
+          stack.databaseUrl,
+          'SELECT input_tokens, cost_nano_usd::text AS cost_nano_usd FROM billing.usage_records WHERE request_id = $1',
+          [requestId],
+        );
+        return q.length ? q : null;
+      },
+      30_000,
+    );
+    expect(rows).toHaveLength(1);
+    expect(rows[0]!.input_tokens).toBeGreaterThan(0);
+  });
+
   it('embeds a list (the SDK asks for base64 and decodes it), with headers, and bills the input tokens once', async () => {
     const { data: r, response } = await client.embeddings
       .create({

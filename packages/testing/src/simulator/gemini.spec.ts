@@ -157,6 +157,34 @@ describe('gemini streamGenerateContent', () => {
   });
 });
 
+describe('gemini embedContent / batchEmbedContents', () => {
+  type Values = { values: number[] };
+  it('embedContent: one vector of outputDimensionality; batch: one per request, similar texts closer', async () => {
+    const one = await post('/v1beta/models/text-embedding-004:embedContent', { content: { parts: [{ text: 'red apple pie' }] }, outputDimensionality: 32 });
+    expect(one.status).toBe(200);
+    expect((JSON.parse(one.text) as { embedding: Values }).embedding.values).toHaveLength(32);
+    const texts = ['red apple pie', 'red apple tart', 'quantum physics'];
+    const batch = await post('/v1beta/models/text-embedding-004:batchEmbedContents', {
+      requests: texts.map((text) => ({ model: 'models/text-embedding-004', content: { parts: [{ text }] } })),
+    });
+    expect(batch.status).toBe(200);
+    const [a, b, c] = (JSON.parse(batch.text) as { embeddings: Values[] }).embeddings.map((e) => e.values) as [number[], number[], number[]];
+    expect(a).toHaveLength(768);
+    const dot = (x: number[], y: number[]) => x.reduce((acc, v, i) => acc + v * y[i]!, 0);
+    expect(dot(a, b)).toBeGreaterThan(dot(a, c));
+  });
+  it('a batch request naming another model, no parts, or an empty batch is a 400 INVALID_ARGUMENT', async () => {
+    const wrong = await post('/v1beta/models/text-embedding-004:batchEmbedContents', {
+      requests: [{ model: 'models/other', content: { parts: [{ text: 'x' }] } }],
+    });
+    expect(wrong.status).toBe(400);
+    expect((JSON.parse(wrong.text) as GoogleError).error.message).toContain('does not match');
+    const noParts = await post('/v1beta/models/text-embedding-004:embedContent', { content: { parts: [] } });
+    expect((JSON.parse(noParts.text) as GoogleError).error.status).toBe('INVALID_ARGUMENT');
+    expect((await post('/v1beta/models/text-embedding-004:batchEmbedContents', { requests: [] })).status).toBe(400);
+  });
+});
+
 describe('gemini faults', () => {
   it('status: the error body is in Google shape; rules match the model in the path', async () => {
     sim.setFaults([{ match: { model: 'gemini-busy' }, fault: { kind: 'status', status: 503 } }, { match: { model: 'gemini-quota' }, fault: { kind: 'status', status: 429, retryAfterSeconds: 2 } }]);

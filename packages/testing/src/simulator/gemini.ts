@@ -1,5 +1,5 @@
 import type { Answer, Generation, Route, RouteRequest, WireFormat } from './format.js';
-import { capPieces, contentText, fillerPieces, nextId, promptTokens, replyPieces, schemaArguments, tokensOf } from './text.js';
+import { capPieces, contentText, embed, fillerPieces, nextId, promptTokens, replyPieces, schemaArguments, tokensOf } from './text.js';
 
 /**
  * The Gemini wire format (generativelanguage v1beta): POST /v1beta/models/{model}:generateContent (JSON) and
@@ -275,8 +275,45 @@ function responses(body: GenerateBody, r: Reply, model: string, stream: boolean)
   });
 }
 
+/** One EmbedContentRequest: `content.parts[].text`, optional `outputDimensionality`; `model` (batch) must be this one. */
+function embedOne(r: unknown, model: string, at: string): { values: number[] } | { error: Answer } {
+  if (!isObject(r)) return invalid(`${at}: must be an object`);
+  if (r['model'] !== undefined && r['model'] !== `models/${model}`)
+    return invalid(`${at}.model: model \`${String(r['model'])}\` does not match the request path model \`models/${model}\``);
+  const content = r['content'];
+  const parts = isObject(content) ? content['parts'] : undefined;
+  if (!Array.isArray(parts) || parts.length === 0) return invalid(`${at}.content: must have at least one part`);
+  let text = '';
+  for (const part of parts) {
+    if (!isObject(part) || typeof part['text'] !== 'string') return invalid(`${at}.content.parts: only text parts can be embedded`);
+    text += part['text'];
+  }
+  const dims = r['outputDimensionality'];
+  if (dims !== undefined && (typeof dims !== 'number' || !Number.isInteger(dims) || dims < 1))
+    return invalid(`${at}.output_dimensionality: must be a positive integer`);
+  return { values: embed(text, typeof dims === 'number' ? dims : 768) };
+}
+
+/** `:embedContent` → `{embedding: {values}}`; `:batchEmbedContents` → `{embeddings: [{values}]}` (Gemini gives no token count). */
+function embedContents(raw: unknown, model: string, batch: boolean): Answer {
+  if (!batch) {
+    const one = embedOne(raw, model, 'EmbedContentRequest');
+    return 'error' in one ? one.error : { kind: 'json', status: 200, body: { embedding: { values: one.values } } };
+  }
+  const requests = isObject(raw) ? raw['requests'] : undefined;
+  if (!Array.isArray(requests) || requests.length === 0) return invalid('BatchEmbedContentsRequest.requests: must not be empty').error;
+  const embeddings: Array<{ values: number[] }> = [];
+  for (let i = 0; i < requests.length; i++) {
+    const one = embedOne(requests[i], model, `BatchEmbedContentsRequest.requests[${i}]`);
+    if ('error' in one) return one.error;
+    embeddings.push({ values: one.values });
+  }
+  return { kind: 'json', status: 200, body: { embeddings } };
+}
+
 function generate(raw: unknown, gen: Generation, req: RouteRequest): Answer {
   const t = target(req.path);
+  if (t && (t.method === 'embedContent' || t.method === 'batchEmbedContents')) return embedContents(raw, t.model, t.method === 'batchEmbedContents');
   if (!t || (t.method !== 'generateContent' && t.method !== 'streamGenerateContent')) return geminiError(404, `Method not found: ${req.path}`);
   const checked = validateGenerate(raw);
   if ('error' in checked) return checked.error;
