@@ -279,7 +279,7 @@ function responses(body: GenerateBody, r: Reply, model: string, stream: boolean)
 function embedOne(r: unknown, model: string, at: string): { values: number[] } | { error: Answer } {
   if (!isObject(r)) return invalid(`${at}: must be an object`);
   if (r['model'] !== undefined && r['model'] !== `models/${model}`)
-    return invalid(`${at}.model: model \`${String(r['model'])}\` does not match the request path model \`models/${model}\``);
+    return invalid(`${at}.model: model \`${JSON.stringify(r['model'])}\` does not match the request path model \`models/${model}\``);
   const content = r['content'];
   const parts = isObject(content) ? content['parts'] : undefined;
   if (!Array.isArray(parts) || parts.length === 0) return invalid(`${at}.content: must have at least one part`);
