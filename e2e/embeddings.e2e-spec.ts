@@ -1,23 +1,12 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '@gw/testing';
-import { sql, until } from './helpers.js';
+import { SIM_FORMAT_PROVIDERS, sql, until } from './helpers.js';
 
 /** POST /v1/embeddings through the official openai SDK: router plan → executor → the simulator's embeddings. */
 const CONFIG = `
 providers:
-  - id: sim-openai
-    type: openai-compatible
-    baseUrl: \${SIMULATOR_URL}
-  - id: sim-anthropic
-    type: anthropic
-    apiKey: sk-ant-test
-    baseUrl: \${SIMULATOR_ROOT_URL}
-  - id: sim-gemini
-    type: gemini
-    apiKey: gemini-test
-    baseUrl: \${SIMULATOR_ROOT_URL}
-models:
+${SIM_FORMAT_PROVIDERS}models:
   - name: embed-small
     targets: [{ provider: sim-openai, model: text-embedding-3-small, price: { inputPerMTok: 0.02, outputPerMTok: 0 } }]
   - name: embed-gemini

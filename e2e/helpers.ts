@@ -1,4 +1,6 @@
+import type OpenAI from 'openai';
 import pg from 'pg';
+import { BEDROCK_TEST_CREDENTIALS } from '@gw/testing';
 
 export async function sql<T extends pg.QueryResultRow>(databaseUrl: string, text: string, params: unknown[] = []): Promise<T[]> {
   const client = new pg.Client({ connectionString: databaseUrl });
@@ -50,3 +52,72 @@ models:
         model: sim-model
         price: { inputPerMTok: 0.15, outputPerMTok: 0.6 }
 `;
+
+/**
+ * One configured provider per native format of the simulator (`sim-<format>`), and one model per provider
+ * (`via-<format>`), as YAML list items: the e2e specs put them under `providers:` and `models:` beside their own.
+ */
+export const SIM_FORMAT_PROVIDERS = `  - id: sim-openai
+    type: openai-compatible
+    baseUrl: \${SIMULATOR_URL}
+  - id: sim-anthropic
+    type: anthropic
+    apiKey: sk-ant-test
+    baseUrl: \${SIMULATOR_ROOT_URL}
+  - id: sim-gemini
+    type: gemini
+    apiKey: gemini-test
+    baseUrl: \${SIMULATOR_ROOT_URL}
+  - id: sim-azure
+    type: azure-openai
+    apiKey: azure-test
+    baseUrl: \${SIMULATOR_ROOT_URL}
+    options: { apiVersion: 2024-10-21 }
+  - id: sim-mistral
+    type: mistral
+    apiKey: mistral-test
+    baseUrl: \${SIMULATOR_ROOT_URL}/mistral/v1
+  - id: sim-deepseek
+    type: deepseek
+    apiKey: deepseek-test
+    baseUrl: \${SIMULATOR_ROOT_URL}/deepseek
+  - id: sim-cohere
+    type: cohere
+    apiKey: cohere-test
+    baseUrl: \${SIMULATOR_ROOT_URL}
+  - id: sim-bedrock
+    type: bedrock
+    baseUrl: \${SIMULATOR_ROOT_URL}
+    options:
+      region: us-east-1
+      accessKeyId: ${BEDROCK_TEST_CREDENTIALS.accessKeyId}
+      secretAccessKey: ${BEDROCK_TEST_CREDENTIALS.secretAccessKey}
+`;
+
+export const SIM_FORMAT_MODELS = `  - name: via-openai
+    targets: [{ provider: sim-openai, model: gpt-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
+  - name: via-anthropic
+    targets: [{ provider: sim-anthropic, model: claude-sim, price: { inputPerMTok: 3, outputPerMTok: 15 } }]
+  - name: via-gemini
+    targets: [{ provider: sim-gemini, model: gemini-sim, price: { inputPerMTok: 0.3, outputPerMTok: 2.5 } }]
+  - name: via-azure
+    targets: [{ provider: sim-azure, model: azure-deploy, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
+  - name: via-mistral
+    targets: [{ provider: sim-mistral, model: mistral-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
+  - name: via-deepseek
+    targets: [{ provider: sim-deepseek, model: deepseek-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
+  - name: via-cohere
+    targets: [{ provider: sim-cohere, model: cohere-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
+  - name: via-bedrock
+    targets: [{ provider: sim-bedrock, model: anthropic.claude-sim-v1:0, price: { inputPerMTok: 3, outputPerMTok: 15 } }]
+`;
+
+/** The function tool the e2e specs call through the openai SDK. */
+export const weather: OpenAI.ChatCompletionTool = {
+  type: 'function',
+  function: {
+    name: 'get_weather',
+    description: 'Weather for a city',
+    parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+  },
+};

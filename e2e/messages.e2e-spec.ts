@@ -1,7 +1,7 @@
 import Anthropic from '@anthropic-ai/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BEDROCK_TEST_CREDENTIALS, startStack, type Stack } from '@gw/testing';
-import { sql, until } from './helpers.js';
+import { startStack, type Stack } from '@gw/testing';
+import { SIM_FORMAT_MODELS, SIM_FORMAT_PROVIDERS, sql, until } from './helpers.js';
 
 /**
  * Issue 3: POST /v1/messages through the official @anthropic-ai/sdk, routed to a model of each provider format of
@@ -10,59 +10,8 @@ import { sql, until } from './helpers.js';
  */
 const CONFIG = `
 providers:
-  - id: sim-openai
-    type: openai-compatible
-    baseUrl: \${SIMULATOR_URL}
-  - id: sim-anthropic
-    type: anthropic
-    apiKey: sk-ant-test
-    baseUrl: \${SIMULATOR_ROOT_URL}
-  - id: sim-gemini
-    type: gemini
-    apiKey: gemini-test
-    baseUrl: \${SIMULATOR_ROOT_URL}
-  - id: sim-azure
-    type: azure-openai
-    apiKey: azure-test
-    baseUrl: \${SIMULATOR_ROOT_URL}
-    options: { apiVersion: 2024-10-21 }
-  - id: sim-mistral
-    type: mistral
-    apiKey: mistral-test
-    baseUrl: \${SIMULATOR_ROOT_URL}/mistral/v1
-  - id: sim-deepseek
-    type: deepseek
-    apiKey: deepseek-test
-    baseUrl: \${SIMULATOR_ROOT_URL}/deepseek
-  - id: sim-cohere
-    type: cohere
-    apiKey: cohere-test
-    baseUrl: \${SIMULATOR_ROOT_URL}
-  - id: sim-bedrock
-    type: bedrock
-    baseUrl: \${SIMULATOR_ROOT_URL}
-    options:
-      region: us-east-1
-      accessKeyId: ${BEDROCK_TEST_CREDENTIALS.accessKeyId}
-      secretAccessKey: ${BEDROCK_TEST_CREDENTIALS.secretAccessKey}
-models:
-  - name: via-openai
-    targets: [{ provider: sim-openai, model: gpt-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
-  - name: via-anthropic
-    targets: [{ provider: sim-anthropic, model: claude-sim, price: { inputPerMTok: 3, outputPerMTok: 15 } }]
-  - name: via-gemini
-    targets: [{ provider: sim-gemini, model: gemini-sim, price: { inputPerMTok: 0.3, outputPerMTok: 2.5 } }]
-  - name: via-azure
-    targets: [{ provider: sim-azure, model: azure-deploy, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
-  - name: via-mistral
-    targets: [{ provider: sim-mistral, model: mistral-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
-  - name: via-deepseek
-    targets: [{ provider: sim-deepseek, model: deepseek-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
-  - name: via-cohere
-    targets: [{ provider: sim-cohere, model: cohere-sim, price: { inputPerMTok: 1, outputPerMTok: 2 } }]
-  - name: via-bedrock
-    targets: [{ provider: sim-bedrock, model: anthropic.claude-sim-v1:0, price: { inputPerMTok: 3, outputPerMTok: 15 } }]
-`;
+${SIM_FORMAT_PROVIDERS}models:
+${SIM_FORMAT_MODELS}`;
 
 const NATIVE_PATH: Record<string, string> = {
   'via-openai': '/v1/chat/completions',

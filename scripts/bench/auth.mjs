@@ -73,8 +73,8 @@ async function main() {
       GATEWAY_MASTER_KEY: 'bench-master-key-0000',
       BUDGET_DEFAULT_MAX_OUTPUT_TOKENS: 4096,
     };
-    const hotStub = { emit() {} }; // invalidation broadcasts are not part of this step
-    const auth = new AuthService(new KeysRepository(prisma), hotStub, env);
+    const noBroadcast = { emit() {} }; // invalidation broadcasts are not part of the measured step
+    const auth = new AuthService(new KeysRepository(prisma), noBroadcast, env);
     const budgets = new Budgets(redis, { prefix, holdTtlMs: 300_000 });
     const settings = {
       models: [
