@@ -8,6 +8,7 @@ import { AuthService } from './auth/auth.service.js';
 import { KeysRepository } from './auth/keys.repository.js';
 import { ChatHttp } from './chat/chat.http.js';
 import { ChatService } from './chat/chat.service.js';
+import { FailOpen } from './chat/fail-open.js';
 import { Relay } from './chat/relay.js';
 import { ExactCacheLifecycle, exactCacheProvider } from './chat/exact-cache.provider.js';
 import { UsagePublisher } from './chat/usage.publisher.js';
@@ -48,6 +49,7 @@ export class AppModule {
         LimitsService,
         UsagePublisher,
         Relay,
+        FailOpen,
         ChatService,
         EmbeddingsService,
         exactCacheProvider,

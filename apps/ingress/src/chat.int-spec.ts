@@ -10,7 +10,8 @@ import { connectNats, type FrameWriter, type StreamRequest } from '@gw/transport
 import { Redis } from 'ioredis';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  cacheStores,
+  storedEntries,
+  waitForEntries,
   cancelEvents,
   freshDatabase,
   startIngress,
@@ -349,18 +350,19 @@ describe('moderation and cache', () => {
     }
   });
 
-  it('stores a miss, answers the same request from Redis (billed at 0), and lets a redaction win over a hit', async () => {
-    const stores = cacheStores(peers);
+  it('stores a miss in Redis, answers the same request from it (billed at 0), and lets a redaction win over a hit', async () => {
+    const stored = () => storedEntries(redis, ingress.env.REDIS_PREFIX);
+    const earlier = await redis.keys(`${ingress.env.REDIS_PREFIX}:cache:exact:*`); // the answers of the tests above
+    if (earlier.length) await redis.del(...earlier);
     const usage = usageEvents(peers);
     const body = hello('cache me', { temperature: 0 });
     const first = await post(body, { 'x-request-id': 'cache-1' });
     expect(first.headers.get('x-gateway-cache')).toBe('miss');
     const firstText = await first.text();
-    await waitUntil(() => stores.length === 1);
-    const store = stores[0]!;
-    expect(store).toMatchObject({ namespace: teamId, value: firstText, ttlSeconds: 3600 });
-    expect(store.key).toMatch(/^[0-9a-f]{64}$/);
-    await plant(store.namespace, store.key, store.value); // what the cache service does with the store event
+    const [store] = await waitForEntries(stored, 1);
+    expect(store).toMatchObject({ namespace: teamId, value: firstText });
+    expect(store!.ttl).toBeGreaterThan(3590); // the config's ttlSeconds: 3600
+    expect(store!.key).toMatch(/^[0-9a-f]{64}$/);
 
     const routed = router.requests.length;
     const second = await post({ messages: body.messages, temperature: 0, model: 'gpt-4o-mini', user: 'someone-else' }, { 'x-request-id': 'cache-2' });
@@ -380,10 +382,12 @@ describe('moderation and cache', () => {
     await foreign.text();
 
     // no-cache: the lookup is skipped (the stored answer is there, yet it is a miss), the answer is stored again
+    await redis.expire(exactKey(ingress.env.REDIS_PREFIX, teamId, store!.key), 100);
     const noCache = await post(body, { 'x-gateway-cache': 'no-cache' });
     expect(noCache.headers.get('x-gateway-cache')).toBe('miss');
     await noCache.text();
-    await waitUntil(() => stores.length === 3);
+    const restored = async () => (await stored()).filter((e) => e.namespace !== teamId || e.ttl > 3000);
+    await waitForEntries(restored, 2); // this team's entry (stored again: full TTL) and the other team's
 
     // no-store: looked up (a hit here), never stored
     const noStore = await post(body, { 'x-gateway-cache': 'no-store' });
@@ -393,7 +397,7 @@ describe('moderation and cache', () => {
     expect(notStored.headers.get('x-gateway-cache')).toBe('miss');
     await notStored.text();
     await sleep(100);
-    expect(stores.length).toBe(3);
+    expect((await stored()).length).toBe(2);
 
     // a card number is redacted in process: a planted answer to the original text is not served, the redacted body is routed
     const card = hello(`my card ${VISA}`, { temperature: 0 });
@@ -405,7 +409,8 @@ describe('moderation and cache', () => {
     expect(((await redacted.json()) as ChatCompletion).choices[0]?.message.content).toBe(`echo: my card ${CARD_REDACTION}`);
     expect(new TextDecoder().decode(router.requests[before]!.data)).not.toContain(VISA);
     await sleep(100);
-    expect(stores.length).toBe(3);
+    expect((await stored()).filter((e) => e.value.includes('echo: my card')).length).toBe(0);
+    expect((await stored()).length).toBe(3); // the two answers and the planted one: the redacted answer is not stored
   });
 
   it('fails open when Redis is away: a miss, answered by the router, counted in gw_ingress_fail_open_total', async () => {
@@ -428,14 +433,12 @@ describe('moderation and cache', () => {
 
 describe('sampled requests', () => {
   it('are looked up and stored like any other non-stream request (temperature does not opt out)', async () => {
-    const stores = cacheStores(peers);
+    const sampled = async () => (await storedEntries(redis, ingress.env.REDIS_PREFIX)).filter((e) => e.value === text);
     const res = await post(hello('sample me', { temperature: 0.9 }));
     expect(res.status).toBe(200);
     expect(res.headers.get('x-gateway-cache')).toBe('miss');
     const text = await res.text();
-    await waitUntil(() => stores.length === 1);
-    expect(stores[0]).toMatchObject({ value: text });
-    await plant(stores[0]!.namespace, stores[0]!.key, text);
+    await waitForEntries(sampled, 1);
     const again = await post(hello('sample me', { temperature: 0.9 }));
     expect(again.headers.get('x-gateway-cache')).toBe('hit');
     expect(await again.text()).toBe(text);

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exactKey } from '@gw/exact-cache';
 import {
   contracts,
   GatewayError,
@@ -16,7 +15,8 @@ import {
 import { connectNats, HotServer, type FrameWriter, type StreamRequest } from '@gw/transport';
 import type { NatsConnection } from '@nats-io/transport-node';
 import {
-  cacheStores,
+  storedEntries,
+  waitForEntries,
   freshDatabase,
   startIngress,
   startNats,
@@ -188,7 +188,6 @@ const post = (path: string, body: unknown) =>
 
 describe('POST /v1/messages', () => {
   it('forwards the translated request, answers an Anthropic Message, stores it, and serves the repeat from the cache', async () => {
-    const stores = cacheStores(peers);
     const usage = usageEvents(peers);
     const before = router.requests.length;
     const body = {
@@ -237,10 +236,9 @@ describe('POST /v1/messages', () => {
       'alice',
     );
 
-    await waitUntil(() => stores.length === 1);
-    const store = stores[0]!;
-    // the cache service writes the entry from this event; here the test writes it where the service would
-    await redis.set(exactKey(ingress.env.REDIS_PREFIX, store.namespace, store.key), store.value, 'EX', 60);
+    // stored by the ingress itself, in the executor's (OpenAI) format: the hit is translated again on the way out
+    const [store] = await waitForEntries(() => storedEntries(redis, ingress.env.REDIS_PREFIX), 1);
+    expect(JSON.parse(store!.value)).toMatchObject({ object: 'chat.completion', model: 'up-model' });
     const again = await post('/v1/messages', body);
     expect(again.headers.get('x-gateway-cache')).toBe('hit');
     expect(await again.json()).toEqual(m);

@@ -3,7 +3,7 @@ import type { CacheLookupRequest, CacheLookupResult, CacheStoreEvent } from '@gw
 import { BurstLog } from '../common/burst-log.js';
 import type { CacheEnv } from '../config/env.js';
 import { CACHE_ENV } from '../config/tokens.js';
-import { exactKey } from '@gw/exact-cache';
+import { exactKey, fitsExactCache } from '@gw/exact-cache';
 import { ExactRepository } from './exact.repository.js';
 
 const MISS: CacheLookupResult = { hit: false };
@@ -41,7 +41,7 @@ export class ExactService {
   }
 
   async store(ev: CacheStoreEvent): Promise<void> {
-    if (!this.fits(ev.value)) {
+    if (!fitsExactCache(ev.value, this.maxValueBytes)) {
       this.logger.debug(`not stored: value over ${this.maxValueBytes} bytes (namespace ${ev.namespace})`);
       return;
     }
@@ -51,11 +51,5 @@ export class ExactService {
     } catch (err) {
       this.outage.failure(err);
     }
-  }
-
-  /** UTF-8 size within the limit; a string of n UTF-16 units is at most 3n bytes, so most need no count. */
-  private fits(value: string): boolean {
-    if (value.length * 3 <= this.maxValueBytes) return true;
-    return Buffer.byteLength(value, 'utf8') <= this.maxValueBytes;
   }
 }

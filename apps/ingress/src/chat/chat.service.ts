@@ -2,7 +2,7 @@ import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { contracts, GatewayError, type ModerationCheckResult } from '@gw/contracts';
 import { HotClient } from '@gw/transport';
-import type { ExactCacheReader } from '@gw/exact-cache';
+import type { ExactCache } from '@gw/exact-cache';
 import { checkInput } from '@gw/guardrails';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IngressEnv } from '../config/env.js';
@@ -11,15 +11,13 @@ import { EXACT_CACHE, GATEWAY_CONFIG, INGRESS_ENV } from '../config/tokens.js';
 import { AuthService } from '../auth/auth.service.js';
 import { requireJsonBody } from '../http/json-body.js';
 import { LimitsService } from '../limits/limits.service.js';
-import { MetricsService } from '../metrics/metrics.service.js';
 import type { Accepted } from './accepted.js';
 import { chatCacheKey } from './cache-key.js';
 import { openAIChatFormat } from './openai-format.js';
+import { FailOpen } from './fail-open.js';
 import { Relay } from './relay.js';
 import { cacheDirectiveFrom, tagsFrom } from './request-headers.js';
 import type { WireFormat } from './wire-format.js';
-
-const FAIL_OPEN_LOG_EVERY_MS = 5_000;
 
 /**
  * Chat in any wire format (POST /v1/chat/completions, POST /v1/messages): validate and translate (the format) →
@@ -30,17 +28,16 @@ const FAIL_OPEN_LOG_EVERY_MS = 5_000;
 export class ChatService {
   private readonly logger = new Logger('Chat');
   private readonly moderationOn: boolean;
-  private readonly lastFailOpenLog = new Map<string, number>();
 
   constructor(
     private readonly hot: HotClient,
     private readonly auth: AuthService,
     private readonly relay: Relay,
-    private readonly metrics: MetricsService,
     private readonly limits: LimitsService,
     @Inject(INGRESS_ENV) private readonly env: IngressEnv,
     @Inject(GATEWAY_CONFIG) private readonly settings: IngressSettings,
-    @Inject(EXACT_CACHE) private readonly cache: ExactCacheReader,
+    @Inject(EXACT_CACHE) private readonly cache: ExactCache,
+    private readonly failOpen: FailOpen,
   ) {
     this.moderationOn = settings.moderation.cardNumbers !== 'off';
   }
@@ -127,7 +124,7 @@ export class ChatService {
       return checkInput(raw.toString('utf8'), this.settings.moderation.cardNumbers);
     } catch (err) {
       // the body parsed once already; a check that still throws must not take the request down (fail open)
-      this.failOpen('moderation', err);
+      this.failOpen.record('moderation', err);
       return null;
     }
   }
@@ -137,17 +134,9 @@ export class ChatService {
     try {
       return await this.cache.get(namespace, key);
     } catch (err) {
-      this.failOpen('cache', err);
+      this.failOpen.record('cache', err);
       return null;
     }
   }
 
-  private failOpen(dependency: 'moderation' | 'cache', err: unknown): void {
-    this.metrics.failOpen.inc({ dependency });
-    const now = Date.now();
-    if (now - (this.lastFailOpenLog.get(dependency) ?? 0) < FAIL_OPEN_LOG_EVERY_MS) return;
-    this.lastFailOpenLog.set(dependency, now);
-    const why = err instanceof GatewayError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : 'unexpected error';
-    this.logger.warn(`${dependency} unavailable, going on without it (fail open; logged at most every ${FAIL_OPEN_LOG_EVERY_MS} ms): ${why}`);
-  }
 }

@@ -1,16 +1,17 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit, type Provider } from '@nestjs/common';
-import { createRedis, ExactCacheReader } from '@gw/exact-cache';
+import { createRedis, ExactCache } from '@gw/exact-cache';
 import type { IngressEnv } from '../config/env.js';
 import { EXACT_CACHE, INGRESS_ENV } from '../config/tokens.js';
 
 /**
- * The exact-cache reader: one GET to Redis per lookup (no NATS hop to the cache service), bounded by
- * CACHE_TIMEOUT_MS, under the same REDIS_PREFIX as the cache service that writes the entries (ADR 0012).
+ * The exact cache in Redis: one GET per lookup and one SET EX per store (no NATS hop to the cache service), each
+ * bounded by CACHE_TIMEOUT_MS, under the same REDIS_PREFIX and key layout as the cache service (ADR 0012, 0013).
  */
 export const exactCacheProvider: Provider = {
   provide: EXACT_CACHE,
   inject: [INGRESS_ENV],
-  useFactory: (env: IngressEnv) => new ExactCacheReader(createRedis(env.REDIS_URL, { commandTimeoutMs: env.CACHE_TIMEOUT_MS }), env.REDIS_PREFIX),
+  useFactory: (env: IngressEnv) =>
+    new ExactCache(createRedis(env.REDIS_URL, { commandTimeoutMs: env.CACHE_TIMEOUT_MS }), env.REDIS_PREFIX, env.CACHE_MAX_VALUE_BYTES),
 };
 
 const CONNECTION_LOG_EVERY_MS = 5_000;
@@ -20,13 +21,13 @@ const CONNECTION_LOG_EVERY_MS = 5_000;
 export class ExactCacheLifecycle implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ExactCache');
   private lastLogAt = 0;
-  constructor(@Inject(EXACT_CACHE) private readonly reader: ExactCacheReader) {}
+  constructor(@Inject(EXACT_CACHE) private readonly reader: ExactCache) {}
   async onModuleInit(): Promise<void> {
     this.reader.onConnectionError((err) => {
       const now = Date.now();
       if (now - this.lastLogAt < CONNECTION_LOG_EVERY_MS) return;
       this.lastLogAt = now;
-      this.logger.warn(`redis (exact cache reads) unavailable, lookups are misses until it is back (logged at most every ${CONNECTION_LOG_EVERY_MS} ms): ${err.message}`);
+      this.logger.warn(`redis (exact cache) unavailable, lookups are misses and stores are dropped until it is back (logged at most every ${CONNECTION_LOG_EVERY_MS} ms): ${err.message}`);
     });
     await this.reader.connect();
   }

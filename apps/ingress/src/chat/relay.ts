@@ -14,10 +14,12 @@ import { errorFromFrame, HotClient, type Frame, type FrameStream } from '@gw/tra
 import type { FastifyReply } from 'fastify';
 import type { IngressEnv } from '../config/env.js';
 import type { IngressSettings } from '../config/gateway-config.js';
-import { GATEWAY_CONFIG, INGRESS_ENV } from '../config/tokens.js';
+import type { ExactCache } from '@gw/exact-cache';
+import { EXACT_CACHE, GATEWAY_CONFIG, INGRESS_ENV } from '../config/tokens.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { Accepted } from './accepted.js';
 import { traceparentFrom } from './request-headers.js';
+import { FailOpen } from './fail-open.js';
 import { SSE_HEADERS, SseWriter } from './sse.js';
 import { UsagePublisher } from './usage.publisher.js';
 import type { WireFormat } from './wire-format.js';
@@ -38,6 +40,8 @@ export class Relay {
     private readonly metrics: MetricsService,
     @Inject(INGRESS_ENV) private readonly env: IngressEnv,
     @Inject(GATEWAY_CONFIG) private readonly settings: IngressSettings,
+    @Inject(EXACT_CACHE) private readonly cache: ExactCache,
+    private readonly failOpen: FailOpen,
   ) {}
 
   /** One listener per request: a close before the response finished is a client that went away. */
@@ -149,18 +153,6 @@ export class Relay {
     const result = resultMeta(frame);
     const overheadMs = this.overheadMs(ctx, result);
     const data = Buffer.from(frame.data.buffer, frame.data.byteOffset, frame.data.byteLength);
-    if (storeKey) {
-      this.hot.emit(
-        contracts.cacheStore,
-        {
-          namespace: ctx.identity.teamId,
-          key: storeKey,
-          value: data.toString('utf8'),
-          ttlSeconds: this.settings.cache.ttlSeconds,
-        },
-        ctx.requestId,
-      );
-    }
     void reply
       .code(200)
       .header('content-type', 'application/json')
@@ -170,6 +162,15 @@ export class Relay {
       .header('x-gateway-route', result?.route ?? '')
       .header('x-gateway-overhead-ms', overheadMs.toFixed(2))
       .send(asBody(format.response(data)));
+    // stored after the answer went out (one SET EX, straight to Redis: ADR 0013); a failed store only costs a later miss
+    if (storeKey) this.store(ctx.identity.teamId, storeKey, data.toString('utf8'));
+  }
+
+  private store(namespace: string, key: string, value: string): void {
+    this.cache.set(namespace, key, value, this.settings.cache.ttlSeconds).then(
+      (stored) => this.metrics.cacheStores.inc({ result: stored ? 'stored' : 'too_large' }),
+      (err: unknown) => this.failOpen.record('cache', err),
+    );
   }
 
   async relayStream(

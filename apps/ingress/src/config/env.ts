@@ -13,12 +13,14 @@ const Env = z.object({
   REQUEST_TIMEOUT_MS: int(30_000),
   STREAM_IDLE_TIMEOUT_MS: int(30_000),
   MAX_BODY_BYTES: int(4 * 1024 * 1024),
-  /** the exact cache is read straight from Redis (the cache service writes it under the same prefix); rate limits
+  /** the exact cache is read and written straight in Redis (the cache service uses the same prefix); rate limits
    * and budget holds live there too: every key the ingress touches starts with `${REDIS_PREFIX}:` */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('gw'),
   /** bound on one exact-cache GET; a slower (or absent) Redis is a miss (fail open) */
   CACHE_TIMEOUT_MS: int(50),
+  /** a response larger than this (UTF-8 bytes) is not stored in the exact cache (the cache service's limit too) */
+  CACHE_MAX_VALUE_BYTES: int(1024 * 1024),
   /** how long a resolved key stays in the in-process cache; ≤ 1000 so that a revocation is effective within 1 s */
   KEY_CACHE_TTL_MS: z.coerce.number().int().min(0).max(1000).default(1000),
   /** longest wait for Redis on the request path (limits, reservation); past it a budgeted request gets 503 */

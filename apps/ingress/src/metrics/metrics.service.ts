@@ -38,6 +38,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly cacheStores = new Counter({
+    name: 'gw_ingress_cache_stores_total',
+    help: 'exact-cache stores after a miss: stored, or too_large (over CACHE_MAX_VALUE_BYTES); failures are fail_open',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gw_ingress_' });
   }

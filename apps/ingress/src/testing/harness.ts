@@ -10,10 +10,11 @@ import { NestFactory } from '@nestjs/core';
 import { MessagePattern, Payload, type MicroserviceOptions } from '@nestjs/microservices';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { INestMicroservice } from '@nestjs/common';
-import { contracts, ModelsListRequest, UsageEvent, type CancelEvent, type CacheStoreEvent } from '@gw/contracts';
+import { contracts, ModelsListRequest, UsageEvent, type CancelEvent } from '@gw/contracts';
 import { dropDatabase, ensureDatabase, migrate } from '@gw/db';
 import { connectNats, decodeJson, HotServer, nestNatsOptions, type FrameWriter, type StreamRequest } from '@gw/transport';
 import type { NatsConnection } from '@nats-io/transport-node';
+import type { Redis } from 'ioredis';
 import { createIngressApp } from '../app.js';
 import { loadEnv, type IngressEnv } from '../config/env.js';
 
@@ -116,7 +117,32 @@ export function usageEvents(nc: NatsConnection): UsageEvent[] {
   return out;
 }
 export const cancelEvents = (nc: NatsConnection): CancelEvent[] => collect<CancelEvent>(nc, contracts.executorCancel.subject);
-export const cacheStores = (nc: NatsConnection): CacheStoreEvent[] => collect<CacheStoreEvent>(nc, contracts.cacheStore.subject);
+
+/** An exact-cache entry as the ingress stored it in Redis: namespace, key, value, and the TTL left (seconds). */
+export type StoredEntry = { namespace: string; key: string; value: string; ttl: number };
+
+/** The exact-cache entries under `prefix` (the ingress's REDIS_PREFIX), read back from the real Redis. */
+export async function storedEntries(redis: Redis, prefix: string): Promise<StoredEntry[]> {
+  const head = `${prefix}:cache:exact:`;
+  const out: StoredEntry[] = [];
+  for (const k of (await redis.keys(`${head}*`)).sort()) {
+    const [ns, key] = k.slice(head.length).split(':');
+    const [value, ttl] = await Promise.all([redis.get(k), redis.ttl(k)]);
+    if (ns !== undefined && key !== undefined && value !== null) out.push({ namespace: decodeURIComponent(ns), key, value, ttl });
+  }
+  return out;
+}
+
+/** Waits until `read` resolves to a list of `n` entries, and returns it. */
+export async function waitForEntries(read: () => Promise<StoredEntry[]>, n: number, timeoutMs = 3_000): Promise<StoredEntry[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const entries = await read();
+    if (entries.length === n) return entries;
+    if (Date.now() > until) throw new Error(`expected ${n} stored entries, found ${entries.length}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
 
 export async function waitUntil(check: () => boolean, timeoutMs = 3_000): Promise<void> {
   const until = Date.now() + timeoutMs;

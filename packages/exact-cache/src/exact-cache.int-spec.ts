@@ -2,18 +2,18 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exactKey } from './exact-key.js';
-import { ExactCacheReader } from './reader.js';
+import { ExactCache, fitsExactCache } from './exact-cache.js';
 import { createRedis } from './redis.js';
 
 /* Against the real Redis, under a prefix of this file's own (the Redis is shared with other suites). */
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const prefix = `gwtest${randomBytes(4).toString('hex')}`;
 let redis: Redis;
-let reader: ExactCacheReader;
+let reader: ExactCache;
 
 beforeAll(async () => {
   redis = new Redis(REDIS_URL);
-  reader = new ExactCacheReader(createRedis(REDIS_URL, { commandTimeoutMs: 200 }), prefix);
+  reader = new ExactCache(createRedis(REDIS_URL, { commandTimeoutMs: 200 }), prefix, 16);
   await reader.connect();
 });
 
@@ -24,7 +24,7 @@ afterAll(async () => {
   await reader.close();
 });
 
-describe('ExactCacheReader', () => {
+describe('ExactCache', () => {
   it('reads the value the cache service wrote under prefix:cache:exact:namespace:key, and misses as null', async () => {
     const value = JSON.stringify({ id: 'chatcmpl-1', choices: [{ message: { content: 'héllo' } }] });
     await redis.set(`${prefix}:cache:exact:team-a:k1`, value, 'EX', 60);
@@ -41,14 +41,37 @@ describe('ExactCacheReader', () => {
   });
 
   it('fails fast (no offline queue) when Redis is not there, and reports the connection error', async () => {
-    const down = new ExactCacheReader(createRedis('redis://127.0.0.1:1', { commandTimeoutMs: 200 }), prefix);
+    const down = new ExactCache(createRedis('redis://127.0.0.1:1', { commandTimeoutMs: 200 }), prefix);
     const errors: Error[] = [];
     down.onConnectionError((e) => errors.push(e));
     await down.connect();
     const t0 = Date.now();
     await expect(down.get('team-a', 'k1')).rejects.toThrow();
+    await expect(down.set('team-a', 'k1', 'v', 60)).rejects.toThrow();
     expect(Date.now() - t0).toBeLessThan(200);
     expect(errors.length).toBeGreaterThan(0);
     await down.close();
+  });
+
+  it('stores with the TTL under the shared key layout, and skips a value over the size limit (UTF-8 bytes)', async () => {
+    expect(await reader.set('team-s', 'k', 'x'.repeat(16), 60)).toBe(true);
+    expect(await redis.get(exactKey(prefix, 'team-s', 'k'))).toBe('x'.repeat(16));
+    const ttl = await redis.ttl(exactKey(prefix, 'team-s', 'k'));
+    expect(ttl).toBeGreaterThan(55);
+    expect(ttl).toBeLessThanOrEqual(60);
+    expect(await reader.set('team-s', 'over', 'x'.repeat(17), 60)).toBe(false);
+    expect(await reader.set('team-s', 'multibyte', 'é'.repeat(9), 60)).toBe(false); // 18 bytes in 9 characters
+    expect(await redis.exists(exactKey(prefix, 'team-s', 'over'), exactKey(prefix, 'team-s', 'multibyte'))).toBe(0);
+    expect(await reader.get('team-s', 'k')).toBe('x'.repeat(16));
+  });
+});
+
+describe('fitsExactCache', () => {
+  it('counts UTF-8 bytes, not characters', () => {
+    expect(fitsExactCache('x'.repeat(16), 16)).toBe(true);
+    expect(fitsExactCache('x'.repeat(17), 16)).toBe(false);
+    expect(fitsExactCache('é'.repeat(8), 16)).toBe(true);
+    expect(fitsExactCache('é'.repeat(9), 16)).toBe(false);
+    expect(fitsExactCache('😀'.repeat(4), 16)).toBe(true);
   });
 });
