@@ -10,6 +10,7 @@ import { ChatRpc } from './chat/chat.rpc.js';
 import { EmbeddingsExecutor } from './embeddings/embeddings.executor.js';
 import { EmbeddingsRpc } from './embeddings/embeddings.rpc.js';
 import { ConfigReload } from './chat/config-reload.js';
+import { OutcomeBatcher } from './chat/outcome-batcher.js';
 import type { OutcomeSink } from './chat/routing-story.js';
 import { PingController } from './health/ping.controller.js';
 import { ImageFetcher } from './images/image-fetcher.js';
@@ -49,12 +50,17 @@ export class AppModule {
         },
         {
           provide: ChatExecutor,
-          useFactory: (d: ProviderDirectory, u: UpstreamClient, r: UsageRecorder, i: ImageFetcher, hot: HotClient) => {
+          useFactory: (d: ProviderDirectory, u: UpstreamClient, r: UsageRecorder, i: ImageFetcher, batcher: OutcomeBatcher) => {
             // every attempt's outcome goes to every router replica (health: latency, circuit breaker)
-            const outcomes: OutcomeSink = (e) => hot.emit(contracts.routingOutcome, e, e.requestId);
+            const outcomes: OutcomeSink = (e) => batcher.push(e);
             return new ChatExecutor(d, u, r, i, outcomes);
           },
-          inject: [ProviderDirectory, UpstreamClient, UsageRecorder, ImageFetcher, HotClient],
+          inject: [ProviderDirectory, UpstreamClient, UsageRecorder, ImageFetcher, OutcomeBatcher],
+        },
+        {
+          provide: OutcomeBatcher,
+          useFactory: (hot: HotClient) => new OutcomeBatcher((batch) => hot.emit(contracts.routingOutcomes, batch)),
+          inject: [HotClient],
         },
         ChatRpc,
         {

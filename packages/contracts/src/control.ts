@@ -96,6 +96,13 @@ export const TargetOutcomeEvent = z.object({
 export type TargetOutcomeEvent = z.infer<typeof TargetOutcomeEvent>;
 
 /**
+ * The outcomes an executor gathered: successes wait up to a few ms to travel together (one message and one wake-up
+ * of each router instead of one per request), a failure goes at once with whatever was waiting.
+ */
+export const TargetOutcomeBatch = z.object({ outcomes: z.array(TargetOutcomeEvent).min(1).max(10_000) });
+export type TargetOutcomeBatch = z.infer<typeof TargetOutcomeBatch>;
+
+/**
  * A new gateway config for every router and executor replica, already validated by the sender (the admin API);
  * each replica validates it again against its own environment and keeps its old config when that fails.
  * `yaml` absent: re-read the config file (GATEWAY_CONFIG).

@@ -20,7 +20,7 @@ import {
   RollupDaysResult,
   RollupRequest,
   RollupResult,
-  TargetOutcomeEvent,
+  TargetOutcomeBatch,
 } from './control.js';
 import { UsageEvent } from './chat.js';
 
@@ -74,13 +74,13 @@ export const contracts = {
     broadcast: true,
     schema: CancelEvent,
   },
-  routingOutcome: {
+  routingOutcomes: {
     kind: 'event',
     transport: 'hot',
-    subject: 'routing.evt.target-outcome.v1',
+    subject: 'routing.evt.target-outcomes.v1',
     service: 'router',
     broadcast: true,
-    schema: TargetOutcomeEvent,
+    schema: TargetOutcomeBatch,
   },
   routingConfigReload: {
     kind: 'event',

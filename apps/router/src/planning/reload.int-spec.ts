@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { contracts, type EventContract, type TargetOutcomeEvent } from '@gw/contracts';
 import { connectNats, HotClient, HotServer } from '@gw/transport';
+import { OutcomeHandler } from '../health/outcome.handler.js';
 import { CatalogueService } from './catalogue.service.js';
 import type { RouterEnv } from '../config/env.js';
 
@@ -18,9 +19,9 @@ import type { RouterEnv } from '../config/env.js';
 const NATS_URL = 'nats://127.0.0.1:4222';
 const RUN = `rtreload-${process.pid}-${Date.now().toString(36)}`;
 const OUTCOME = {
-  ...contracts.routingOutcome,
+  ...contracts.routingOutcomes,
   subject: `test.${RUN}.outcome`,
-} as unknown as typeof contracts.routingOutcome & EventContract;
+} as unknown as typeof contracts.routingOutcomes & EventContract;
 const RELOAD = {
   ...contracts.routingConfigReload,
   subject: `test.${RUN}.reload`,
@@ -49,7 +50,8 @@ async function replica(): Promise<CatalogueService> {
   const svc = new CatalogueService(env);
   const nc = await connectNats(NATS_URL, `${RUN}-${replicas.length}`);
   const server = new HotServer(nc);
-  server.serveEvent(OUTCOME, (e) => svc.health.record(e));
+  const outcomes = new OutcomeHandler(svc);
+  server.serveEvent(OUTCOME, (batch) => outcomes.outcomes(batch));
   server.serveEvent(RELOAD, (e) => void svc.reload(e));
   await nc.flush();
   conns.push(nc);
@@ -140,8 +142,8 @@ describe('router replicas: config reload and shared health', () => {
       at: Date.now(),
     };
     const t0 = Date.now();
-    publisher.emit(OUTCOME, fail);
-    publisher.emit(OUTCOME, fail);
+    publisher.emit(OUTCOME, { outcomes: [fail] });
+    publisher.emit(OUTCOME, { outcomes: [fail] });
     expect(
       await eventually(() => replicas.every((r) => r.health.state('p/epsilon-up') === 'open'), 1_000),
     ).toBe(true);
