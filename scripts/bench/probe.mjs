@@ -3,6 +3,7 @@
 // x-gateway-overhead-ms header (gateway time, upstream excluded) next to the client-side round trip, for each
 // cache mode in turn (default, no-store, no-cache), interleaved with the same request straight to the simulator.
 // Usage: node scripts/bench/probe.mjs [requests per mode, default 1000] [modes, default default,no-store,no-cache]
+// A mode `stop:<service>` stops that service of the stack (e.g. stop:billing) and runs the default mode without it.
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
@@ -54,7 +55,9 @@ try {
     const rt = [];
     const oh = [];
     const d = [];
-    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(mode === 'default' ? {} : { 'x-gateway-cache': mode }) };
+    if (mode.startsWith('stop:')) await stack.stop(mode.slice(5));
+    const cacheMode = mode === 'default' || mode.startsWith('stop:') ? null : mode;
+    const headers = { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...(cacheMode ? { 'x-gateway-cache': cacheMode } : {}) };
     const c0 = cpuTicks();
     for (let i = 0; i < N; i++) {
       const body = JSON.stringify({ model: 'm', messages: [{ role: 'user', content: `probe ${i} ${Math.random().toString(36)}` }], max_tokens: 16 });
