@@ -12,6 +12,7 @@ import { startStack } from '../../packages/testing/dist/index.js';
 const N = Number(process.argv[2] ?? 1000);
 const MODES = (process.argv[3] ?? 'default,no-store,no-cache').split(',');
 const stack = await startStack({
+  env: JSON.parse(process.env['PROBE_ENV'] ?? '{}'),
   configYaml: `
 providers:
   - id: sim

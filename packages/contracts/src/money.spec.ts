@@ -9,6 +9,13 @@ describe('money', () => {
     expect(() => usdToNano(-1)).toThrow(RangeError);
   });
 
+  it('gives the same exact value when a price is converted again (remembered), and still refuses a bad one', () => {
+    for (let i = 0; i < 3; i++) expect(usdToNano(0.6)).toBe(600_000_000n);
+    for (let i = 0; i < 5000; i++) expect(usdToNano(i / 1000)).toBe(BigInt(i) * 1_000_000n); // past the bound: cleared, still exact
+    expect(() => usdToNano(Number.NaN)).toThrow(RangeError);
+    expect(() => usdToNano(Number.NaN)).toThrow(RangeError);
+  });
+
   it('prices input, cached input and output tokens in integers', () => {
     const price = { inputPerMTok: 0.15, outputPerMTok: 0.6, cachedInputPerMTok: 0.075 };
     // 1000 in (200 cached) + 500 out = 800*150 + 200*75 + 500*600 nano

@@ -7,11 +7,20 @@ import type { PriceConfig } from './config.js';
  */
 export const NANO_PER_USD = 1_000_000_000n;
 
+/** Prices repeat (a few per model): each distinct one is converted once (bounded: cleared when full). */
+const nanoOf = new Map<number, bigint>();
+const NANO_OF_MAX = 4096;
+
 export function usdToNano(usd: number): bigint {
+  const known = nanoOf.get(usd);
+  if (known !== undefined) return known;
   if (!Number.isFinite(usd) || usd < 0) throw new RangeError(`not a price: ${usd}`);
   // go through a fixed 9-decimal string so that 0.15 becomes exactly 150000000, not 149999999.99...
   const [whole, frac = ''] = usd.toFixed(9).split('.');
-  return BigInt(whole!) * NANO_PER_USD + BigInt(frac.padEnd(9, '0'));
+  const nano = BigInt(whole!) * NANO_PER_USD + BigInt(frac.padEnd(9, '0'));
+  if (nanoOf.size >= NANO_OF_MAX) nanoOf.clear();
+  nanoOf.set(usd, nano);
+  return nano;
 }
 
 export function nanoToUsd(nano: bigint): number {

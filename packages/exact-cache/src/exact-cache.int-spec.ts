@@ -75,3 +75,15 @@ describe('fitsExactCache', () => {
     expect(fitsExactCache('😀'.repeat(4), 16)).toBe(true);
   });
 });
+
+describe('ExactCache with a separate auto-pipelining writer', () => {
+  it('writes through the writer, reads through the reader, and closes both', async () => {
+    const split = new ExactCache(createRedis(REDIS_URL), prefix, 1024, createRedis(REDIS_URL, { autoPipelining: true }));
+    await split.connect();
+    await Promise.all(['a', 'b', 'c'].map((k) => split.set('team-w', k, `v-${k}`, 60)));
+    expect(await Promise.all(['a', 'b', 'c'].map((k) => split.get('team-w', k)))).toEqual(['v-a', 'v-b', 'v-c']);
+    await split.close();
+    await expect(split.get('team-w', 'a')).rejects.toThrow();
+    await expect(split.set('team-w', 'a', 'v', 60)).rejects.toThrow();
+  });
+});

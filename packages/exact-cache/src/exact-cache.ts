@@ -17,10 +17,16 @@ export function fitsExactCache(value: string, maxBytes: number): boolean {
  * namespace whoever wrote the entry. Errors (Redis down, command timeout) are thrown: the caller fails open.
  */
 export class ExactCache {
+  /**
+   * `writer`: a second client for stores (default: the same one). Stores happen after the answer went out, so the
+   * ingress gives them an auto-pipelining client: the stores of one event-loop turn share one socket write, while
+   * lookups keep a client that writes each GET at once (auto-pipelining would hold a lookup back a turn).
+   */
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly maxValueBytes: number = DEFAULT_MAX_VALUE_BYTES,
+    private readonly writer: Redis = redis,
   ) {}
 
   /** The stored value (the executor's JSON text of a completion), or null on a miss. */
@@ -31,22 +37,30 @@ export class ExactCache {
   /** Stores `value` for `ttlSeconds`; false (and nothing written) when it is over the size limit. */
   async set(namespace: string, key: string, value: string, ttlSeconds: number): Promise<boolean> {
     if (!fitsExactCache(value, this.maxValueBytes)) return false;
-    await this.redis.set(exactKey(this.prefix, namespace, key), value, 'EX', ttlSeconds);
+    await this.writer.set(exactKey(this.prefix, namespace, key), value, 'EX', ttlSeconds);
     return true;
   }
 
   /** Connection errors (ioredis keeps reconnecting in the background); without a listener ioredis prints each one. */
   onConnectionError(listener: (err: Error) => void): void {
-    this.redis.on('error', listener);
+    for (const r of this.clients()) r.on('error', listener);
   }
 
   /** Connects; a Redis that is down does not throw here (commands fail fast until the background reconnect). */
   async connect(): Promise<void> {
-    await this.redis.connect().catch(() => undefined);
+    await Promise.all(this.clients().map((r) => r.connect().catch(() => undefined)));
   }
 
   async close(): Promise<void> {
-    if (this.redis.status === 'ready') await this.redis.quit().catch(() => this.redis.disconnect());
-    else this.redis.disconnect();
+    await Promise.all(
+      this.clients().map(async (r) => {
+        if (r.status === 'ready') await r.quit().catch(() => r.disconnect());
+        else r.disconnect();
+      }),
+    );
+  }
+
+  private clients(): Redis[] {
+    return this.writer === this.redis ? [this.redis] : [this.redis, this.writer];
   }
 }

@@ -6,14 +6,14 @@ export const REDIS_COMMAND_TIMEOUT_MS = 250;
 /**
  * Fail-fast client for the exact cache: no offline queue (a command while disconnected fails at once instead of
  * waiting for the reconnect), a short command timeout, and reconnection in the background forever. No
- * auto-pipelining: it holds every command back to the next setImmediate to batch it, which puts a turn of the
- * event loop on each lookup. Created lazily: call `connect()` (a failed connect keeps retrying in the background).
+ * auto-pipelining unless asked (`autoPipelining`: for writes nobody waits for): it holds every command back to the
+ * next setImmediate to batch it, which puts a turn of the event loop on each lookup. Created lazily: call `connect()` (a failed connect keeps retrying in the background).
  */
-export function createRedis(url: string, opts: { commandTimeoutMs?: number } = {}): Redis {
+export function createRedis(url: string, opts: { commandTimeoutMs?: number; autoPipelining?: boolean } = {}): Redis {
   return new Redis(url, {
     lazyConnect: true,
     enableOfflineQueue: false,
-    enableAutoPipelining: false,
+    enableAutoPipelining: opts.autoPipelining ?? false,
     maxRetriesPerRequest: 1,
     commandTimeout: opts.commandTimeoutMs ?? REDIS_COMMAND_TIMEOUT_MS,
     connectTimeout: 2_000,

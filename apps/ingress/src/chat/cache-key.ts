@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 
 /** The request fields that change the answer (protocol.md); everything else (user, stream options, metadata) does not. */
 export const CACHE_KEY_FIELDS = [
@@ -60,5 +60,5 @@ export function chatCacheKey(body: Readonly<Record<string, unknown>>): string {
     const v = body[f];
     if (v !== undefined && v !== null) picked[f] = v;
   }
-  return createHash('sha256').update(canonicalJson(picked)).digest('hex');
+  return hash('sha256', canonicalJson(picked), 'hex');
 }

@@ -11,7 +11,13 @@ export const exactCacheProvider: Provider = {
   provide: EXACT_CACHE,
   inject: [INGRESS_ENV],
   useFactory: (env: IngressEnv) =>
-    new ExactCache(createRedis(env.REDIS_URL, { commandTimeoutMs: env.CACHE_TIMEOUT_MS }), env.REDIS_PREFIX, env.CACHE_MAX_VALUE_BYTES),
+    new ExactCache(
+      createRedis(env.REDIS_URL, { commandTimeoutMs: env.CACHE_TIMEOUT_MS }),
+      env.REDIS_PREFIX,
+      env.CACHE_MAX_VALUE_BYTES,
+      // stores go after the answer: the stores of one event-loop turn share a socket write
+      createRedis(env.REDIS_URL, { commandTimeoutMs: env.CACHE_TIMEOUT_MS, autoPipelining: true }),
+    ),
 };
 
 const CONNECTION_LOG_EVERY_MS = 5_000;
