@@ -11,6 +11,10 @@ export const pgPoolProvider: Provider = {
     const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: env.DATABASE_POOL_SIZE, application_name: 'gw-billing' });
     // an idle client losing its connection must not crash the process; the next query reconnects
     pool.on('error', () => undefined);
+    // nor a checked-out one (pg-pool drops its own listener on checkout): a Postgres restart between two statements
+    // of a transaction emits 'error' on the client; the statement in flight or the next one fails instead, the
+    // batch is rolled back and redelivered, and the pool discards the dead client on release
+    pool.on('connect', (client) => client.on('error', () => undefined));
     return pool;
   },
 };
