@@ -425,6 +425,10 @@ describe('moderation and cache', () => {
       expect(res.headers.get('x-gateway-cache')).toBe('miss');
       const metrics = await (await fetch(`${away.url}/metrics`)).text();
       expect(metrics).toMatch(/gw_ingress_fail_open_total\{dependency="cache"\} [1-9]/);
+      // serving (fail open), but not ready: limits and budgets need Redis
+      const ready = await fetch(`${away.url}/ready`);
+      expect(ready.status).toBe(503);
+      expect(((await ready.json()) as { failed: string[]; checks: { redis: { ok: boolean } } })).toMatchObject({ failed: expect.arrayContaining(['redis']), checks: { redis: { ok: false } } });
     } finally {
       await away.app.close();
     }

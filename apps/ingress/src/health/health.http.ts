@@ -4,7 +4,9 @@ import type { PrismaClient } from '@gw/db';
 import { ControlClient, NATS_CONNECTION } from '@gw/transport';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { FastifyReply } from 'fastify';
+import type { Redis } from 'ioredis';
 import { PRISMA } from '../config/tokens.js';
+import { REDIS } from '../limits/budgets.provider.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 
 const CHECK_TIMEOUT_MS = 1_000;
@@ -16,6 +18,7 @@ export class HealthHttp {
   constructor(
     @Inject(NATS_CONNECTION) private readonly nc: NatsConnection,
     @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(REDIS) private readonly redis: Redis,
     private readonly control: ControlClient,
     private readonly metrics: MetricsService,
   ) {}
@@ -26,10 +29,13 @@ export class HealthHttp {
     return { status: 'ok' };
   }
 
-  /** Readiness: NATS connected, Postgres answers, a router answers its ping. 503 names what failed. */
+  /**
+   * Readiness: NATS connected, Postgres answers, Redis answers (rate limits, budgets, the exact cache), a router
+   * answers its ping. 503 names what failed.
+   */
   @Get('/ready')
   async ready(@Res() reply: FastifyReply): Promise<void> {
-    const [nats, postgres, router] = await Promise.all([
+    const [nats, postgres, redis, router] = await Promise.all([
       this.check(async () => {
         if (this.nc.isClosed()) throw new Error('connection closed');
         await this.nc.flush();
@@ -38,10 +44,13 @@ export class HealthHttp {
         await this.prisma.$queryRaw`select 1`;
       }),
       this.check(async () => {
+        await this.redis.ping();
+      }),
+      this.check(async () => {
         await this.control.send(contracts.routerPing, {}, CHECK_TIMEOUT_MS);
       }),
     ]);
-    const checks = { nats, postgres, router };
+    const checks = { nats, postgres, redis, router };
     const failed = Object.entries(checks).filter(([, c]) => !c.ok).map(([k]) => k);
     void reply.code(failed.length ? 503 : 200).send({ status: failed.length ? 'unavailable' : 'ready', failed, checks });
   }

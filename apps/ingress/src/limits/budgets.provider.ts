@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Budgets } from '@gw/budgets';
 import { Redis } from 'ioredis';
 import type { IngressEnv } from '../config/env.js';
@@ -17,8 +17,8 @@ export const BUDGETS = Symbol('BUDGETS');
 export const redisProvider: Provider = {
   provide: REDIS,
   inject: [INGRESS_ENV],
-  useFactory: (env: IngressEnv) =>
-    new Redis(env.REDIS_URL, {
+  useFactory: (env: IngressEnv) => {
+    const redis = new Redis(env.REDIS_URL, {
       lazyConnect: false,
       enableOfflineQueue: true,
       enableAutoPipelining: false,
@@ -26,7 +26,18 @@ export const redisProvider: Provider = {
       commandTimeout: env.REDIS_COMMAND_TIMEOUT_MS,
       connectTimeout: 2_000,
       retryStrategy: (times) => Math.min(50 * times, 1_000),
-    }),
+    });
+    // connection errors at most every 5 s (without a listener ioredis prints every reconnect attempt)
+    const logger = new Logger('Redis');
+    let lastLogAt = 0;
+    redis.on('error', (err: Error) => {
+      const now = Date.now();
+      if (now - lastLogAt < 5_000) return;
+      lastLogAt = now;
+      logger.warn(`redis (limits, budgets) unavailable; limited or budgeted keys get 503 until it is back: ${err.message}`);
+    });
+    return redis;
+  },
 };
 
 export const budgetsProvider: Provider = {
