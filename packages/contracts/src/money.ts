@@ -8,11 +8,20 @@ import type { PriceConfig } from './config.js';
 export const NANO_PER_USD = 1_000_000_000n;
 
 export function usdToNano(usd: number): bigint {
+  // every admission prices its worst case (ingress) and every usage event its cost: a config has a handful of
+  // prices, so each is converted once (a pure function of the number; the memo is bounded)
+  const known = nanoOfUsd.get(usd);
+  if (known !== undefined) return known;
   if (!Number.isFinite(usd) || usd < 0) throw new RangeError(`not a price: ${usd}`);
   // go through a fixed 9-decimal string so that 0.15 becomes exactly 150000000, not 149999999.99...
   const [whole, frac = ''] = usd.toFixed(9).split('.');
-  return BigInt(whole!) * NANO_PER_USD + BigInt(frac.padEnd(9, '0'));
+  const nano = BigInt(whole!) * NANO_PER_USD + BigInt(frac.padEnd(9, '0'));
+  if (nanoOfUsd.size >= NANO_MEMO_MAX) nanoOfUsd.clear();
+  nanoOfUsd.set(usd, nano);
+  return nano;
 }
+const NANO_MEMO_MAX = 4096;
+const nanoOfUsd = new Map<number, bigint>();
 
 export function nanoToUsd(nano: bigint): number {
   return Number(nano) / 1e9;
