@@ -136,7 +136,7 @@ for j = 0, nBud - 1 do
     if not purged then
       local bs = {}
       for k = 0, nBud - 1 do bs[k + 1] = KEYS[base + k] end
-      purge(KEYS[2], string.sub(KEYS[1], 1, #KEYS[1] - #req), bs, now, 200)
+      purge(KEYS[2], string.sub(KEYS[1], 1, #KEYS[1] - #req), bs, now, 1000)
       purged = true
     end
     if not fits(b, limit) then
