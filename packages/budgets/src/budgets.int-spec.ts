@@ -324,10 +324,175 @@ describe('budgets (Lua on real Redis)', () => {
     expect(await redis.zcard(`${prefix}:rl:${rate.name}:rpm`)).toBe(0);
   });
 
+  it('a TPM count taken before a later scope refuses is given back (all or nothing)', async () => {
+    const b = new Budgets(redis, { prefix });
+    const rate: RateScope = { name: `key:${id()}`, rpm: null, tpm: 1000, concurrent: null };
+    const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 10n, period: 'total' };
+    const now = Date.now();
+    const tpmKey = `${prefix}:rl:${rate.name}:tpm:${Math.floor(now / 60_000)}`;
+    const admit = (amount: bigint, rates: RateScope[]) =>
+      b.admit({ requestId: req(), nowMs: now, tokens: 300, amountNanoUsd: amount, rates, budgets: [budget] });
+    expect(await admit(5n, [rate])).toMatchObject({ ok: true, remainingTokens: 700 });
+    expect(await redis.get(tpmKey)).toBe('300');
+    const ttl = await redis.pttl(tpmKey);
+    expect(ttl).toBeGreaterThan(60_000);
+    expect(ttl).toBeLessThanOrEqual(120_000);
+    // the TPM check passes (600 ≤ 1000) and counts, then the budget refuses: the count is undone
+    expect(await admit(6n, [rate])).toMatchObject({ ok: false, reason: 'budget' });
+    expect(await redis.get(tpmKey)).toBe('300');
+    // a second rate scope that refuses after the first one counted: undone as well
+    const tight: RateScope = { name: `team:${id()}`, rpm: null, tpm: 100, concurrent: null };
+    expect(await admit(1n, [rate, tight])).toMatchObject({ ok: false, reason: 'tpm', scope: tight.name });
+    expect(await redis.get(tpmKey)).toBe('300');
+    expect(await redis.get(`${prefix}:rl:${tight.name}:tpm:${Math.floor(now / 60_000)}`)).toBe('0');
+    expect(await b.read('key', budget.id, 'total')).toEqual({ spentNanoUsd: 0n, reservedNanoUsd: 5n });
+  });
+
+  it('gives a budget period its TTL when it is created (end of the period + a day)', async () => {
+    const b = new Budgets(redis, { prefix });
+    const budget: BudgetScope = { scope: 'team', id: id(), limitNanoUsd: 1000n, period: 'daily' };
+    const now = Date.now();
+    const r = await b.admit({
+      requestId: req(),
+      nowMs: now,
+      tokens: 1,
+      amountNanoUsd: 7n,
+      rates: noRates,
+      budgets: [budget],
+    });
+    expect(r.ok).toBe(true);
+    const key = `${prefix}:bud:team:${budget.id}:d${new Date(now).toISOString().slice(0, 10)}`;
+    const end = Date.UTC(
+      new Date(now).getUTCFullYear(),
+      new Date(now).getUTCMonth(),
+      new Date(now).getUTCDate() + 1,
+    );
+    const ttl = await redis.pttl(key);
+    expect(ttl).toBeGreaterThan(end - now + 86_400_000 - 5_000);
+    expect(ttl).toBeLessThanOrEqual(end - now + 86_400_000);
+  });
+
+  it('a daily budget rolls over at midnight UTC within one Budgets instance', async () => {
+    const b = new Budgets(redis, { prefix });
+    const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 100n, period: 'daily' };
+    const admit = (nowMs: number) =>
+      b.admit({ requestId: req(), nowMs, tokens: 1, amountNanoUsd: 100n, rates: noRates, budgets: [budget] });
+    const midnight = Date.UTC(2030, 0, 2);
+    expect((await admit(midnight - 1)).ok).toBe(true);
+    expect((await admit(midnight - 1)).ok).toBe(false); // the first day is full
+    expect((await admit(midnight)).ok).toBe(true); // a new day, a new budget
+    expect((await admit(midnight - 2)).ok).toBe(false); // and the day before is still full
+  });
+
+  it('a hold released by expiry is not released again when its request settles late', async () => {
+    const b = new Budgets(redis, { prefix, holdTtlMs: 50 });
+    const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 100n, period: 'total' };
+    const t = Date.now();
+    const [r1, r2] = [req(), req()];
+    const admit = (r: string, nowMs: number) =>
+      b.admit({ requestId: r, nowMs, tokens: 1, amountNanoUsd: 60n, rates: noRates, budgets: [budget] });
+    expect((await admit(r1, t)).ok).toBe(true);
+    expect((await admit(r2, t + 60)).ok).toBe(true); // r1's hold expired and was released to make room
+    expect(await b.read('key', budget.id, 'total', t + 60)).toEqual({
+      spentNanoUsd: 0n,
+      reservedNanoUsd: 60n,
+    });
+    await b.settle([{ requestId: r1, costNanoUsd: 30n, tokens: 1 }]); // r1's usage arrives after all
+    expect(await b.read('key', budget.id, 'total', t + 60)).toEqual({
+      spentNanoUsd: 30n,
+      reservedNanoUsd: 60n,
+    });
+    await b.settle([{ requestId: r2, costNanoUsd: 40n, tokens: 1 }]);
+    expect(await b.read('key', budget.id, 'total', t + 60)).toEqual({
+      spentNanoUsd: 70n,
+      reservedNanoUsd: 0n,
+    });
+  });
+
+  it('READ releases expired holds on every budget of the request', async () => {
+    const b = new Budgets(redis, { prefix, holdTtlMs: 50 });
+    const key: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 1000n, period: 'monthly' };
+    const team: BudgetScope = { scope: 'team', id: id(), limitNanoUsd: 1000n, period: 'monthly' };
+    const t = Date.now();
+    const r = await b.admit({
+      requestId: req(),
+      nowMs: t,
+      tokens: 1,
+      amountNanoUsd: 250n,
+      rates: noRates,
+      budgets: [key, team],
+    });
+    expect(r.ok).toBe(true);
+    expect(await b.read('team', team.id, 'monthly', t + 10)).toEqual({
+      spentNanoUsd: 0n,
+      reservedNanoUsd: 250n,
+    });
+    expect(await b.read('team', team.id, 'monthly', t + 60)).toEqual({
+      spentNanoUsd: 0n,
+      reservedNanoUsd: 0n,
+    });
+    expect(await b.read('key', key.id, 'monthly', t + 60)).toEqual({ spentNanoUsd: 0n, reservedNanoUsd: 0n });
+  });
+
+  it('settles and purges holds taken by the layout before ADR 0016 (a rolling deploy)', async () => {
+    // what the previous ADMIT wrote for a request holding 70 on a budget: the amount in B:h, the expiry in B:x,
+    // `reserved` in B, and a record without `a`
+    const b = new Budgets(redis, { prefix });
+    const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 100n, period: 'total' };
+    const bkey = `${prefix}:bud:key:${budget.id}:t`;
+    const t = Date.now();
+    const oldHold = async (r: string, expiry: number) => {
+      await redis.hincrby(bkey, 'reserved', 70);
+      await redis.hset(`${bkey}:h`, r, '70');
+      await redis.zadd(`${bkey}:x`, expiry, r);
+      await redis.set(
+        `${prefix}:req:${r}`,
+        JSON.stringify({ b: [bkey], t: {}, c: {}, e: 1, lim: ['100'], ttl: [0] }),
+        'PX',
+        60_000,
+      );
+    };
+    const [r1, r2] = [req(), req()];
+    await oldHold(r1, t + 300_000);
+    const admit = (nowMs: number) =>
+      b.admit({ requestId: req(), nowMs, tokens: 1, amountNanoUsd: 40n, rates: noRates, budgets: [budget] });
+    expect((await admit(t)).ok).toBe(false); // 70 + 40 > 100
+    await b.settle([{ requestId: r1, costNanoUsd: 10n, tokens: 1 }]);
+    expect(await b.read('key', budget.id, 'total', t)).toEqual({ spentNanoUsd: 10n, reservedNanoUsd: 0n });
+    expect(await redis.hlen(`${bkey}:h`)).toBe(0);
+    // an old hold that expires is released by the next ADMIT that it would refuse
+    await oldHold(r2, t + 1_000);
+    expect((await admit(t)).ok).toBe(false); // 10 + 70 + 40 > 100
+    expect((await admit(t + 1_001)).ok).toBe(true); // expired: released, 10 + 40 fits
+    expect(await b.read('key', budget.id, 'total', t + 1_001)).toEqual({
+      spentNanoUsd: 10n,
+      reservedNanoUsd: 40n,
+    });
+    await b.settle([{ requestId: r2, costNanoUsd: 5n, tokens: 1 }]); // late: its hold is not released twice
+    expect(await b.read('key', budget.id, 'total', t + 1_001)).toEqual({
+      spentNanoUsd: 15n,
+      reservedNanoUsd: 40n,
+    });
+  });
+
   it('survives a script flush (NOSCRIPT → reload)', async () => {
     const b = new Budgets(redis, { prefix });
     await b.read('key', id(), 'total');
     await redis.script('FLUSH');
     expect(await b.read('key', id(), 'total')).toEqual({ spentNanoUsd: 0n, reservedNanoUsd: 0n });
+  });
+
+  it('settles after a script flush (the pipelined settle reloads on NOSCRIPT instead of failing every batch)', async () => {
+    const b = new Budgets(redis, { prefix });
+    const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 1000n, period: 'total' };
+    const r1 = req();
+    const r2 = req();
+    for (const r of [r1, r2]) expect((await b.admit({ requestId: r, nowMs: Date.now(), tokens: 5, amountNanoUsd: 400n, rates: noRates, budgets: [budget] })).ok).toBe(true);
+    await redis.script('FLUSH');
+    await b.settle([
+      { requestId: r1, costNanoUsd: 100n, tokens: 5 },
+      { requestId: r2, costNanoUsd: 50n, tokens: 5 },
+    ]);
+    expect(await b.read('key', budget.id, 'total')).toEqual({ spentNanoUsd: 150n, reservedNanoUsd: 0n });
   });
 });

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { ADMIT_LUA, ADMIT_STATUS, READ_LUA, RELEASE_LUA, SETTLE_LUA } from './scripts.js';
-import { periodOf, type BudgetPeriod } from './periods.js';
+import { periodSpan, periodTtlMs, type BudgetPeriod } from './periods.js';
 
 /** A scope of rate limits (a key, a team, a key × model …): null = no limit of that kind. */
 export type RateScope = { name: string; rpm: number | null; tpm: number | null; concurrent: number | null };
@@ -84,39 +84,59 @@ export class Budgets {
   private readonly holdTtlMs: number;
   private readonly recordTtlMs: number;
   private readonly shas = new Map<ScriptName, string>();
+  /** the expiries of every request's budget holds (ADR 0016) */
+  private readonly holdsKey: string;
+  /** the current period of each kind, so that a request does not format dates (see budgetKey) */
+  private readonly periods = new Map<BudgetPeriod, { id: string; startMs: number; endMs: number }>();
 
   constructor(
     private readonly redis: Redis,
     private readonly opts: BudgetsOptions,
   ) {
     this.holdTtlMs = opts.holdTtlMs ?? 300_000;
-    this.recordTtlMs = opts.recordTtlMs ?? 7 * 86_400_000;
+    // an expired hold is released through its record (the amount and the budgets): the record must outlive it
+    this.recordTtlMs = Math.max(opts.recordTtlMs ?? 7 * 86_400_000, this.holdTtlMs + 86_400_000);
+    this.holdsKey = `${opts.prefix}:holds`;
   }
 
   async admit(r: AdmitRequest): Promise<AdmitResult> {
     const p = this.opts.prefix;
     const minute = Math.floor(r.nowMs / 60_000);
-    const keys: string[] = [this.recordKey(r.requestId)];
-    const args: Array<string | number> = [
-      r.nowMs,
-      r.requestId,
-      this.holdTtlMs,
-      this.recordTtlMs,
-      r.amountNanoUsd.toString(),
-      r.tokens,
-      r.rates.length,
-      r.budgets.length,
-    ];
+    const nRate = r.rates.length;
+    const nBud = r.budgets.length;
+    // [sha, numkeys, KEYS…, ARGV…] in one array sized up front: no spread copies on the hot path
+    const numKeys = 2 + nRate * 3 + nBud;
+    const argv: Array<string | number> = new Array<string | number>(2 + numKeys + 8 + nRate * 4 + nBud * 2);
+    argv[1] = numKeys;
+    let k = 2;
+    let a = 2 + numKeys;
+    argv[k++] = this.recordKey(r.requestId);
+    argv[k++] = this.holdsKey;
+    argv[a++] = r.nowMs;
+    argv[a++] = r.requestId;
+    argv[a++] = this.holdTtlMs;
+    argv[a++] = this.recordTtlMs;
+    argv[a++] = r.amountNanoUsd.toString();
+    argv[a++] = r.tokens;
+    argv[a++] = nRate;
+    argv[a++] = nBud;
     for (const s of r.rates) {
-      keys.push(`${p}:rl:${s.name}:rpm`, `${p}:rl:${s.name}:tpm:${minute}`, `${p}:rl:${s.name}:conc`);
-      args.push(s.rpm ?? 0, s.tpm ?? 0, s.concurrent ?? 0, 120_000);
+      const rl = `${p}:rl:${s.name}:`;
+      argv[k++] = rl + 'rpm';
+      argv[k++] = `${rl}tpm:${minute}`;
+      argv[k++] = rl + 'conc';
+      argv[a++] = s.rpm ?? 0;
+      argv[a++] = s.tpm ?? 0;
+      argv[a++] = s.concurrent ?? 0;
+      argv[a++] = 120_000;
     }
     for (const b of r.budgets) {
       const { key, ttlMs } = this.budgetKey(b.scope, b.id, b.period, r.nowMs);
-      keys.push(key, `${key}:h`, `${key}:x`);
-      args.push(b.limitNanoUsd.toString(), ttlMs);
+      argv[k++] = key;
+      argv[a++] = b.limitNanoUsd.toString();
+      argv[a++] = ttlMs;
     }
-    const out = (await this.run('admit', keys, args)) as number[];
+    const out = (await this.run('admit', argv)) as number[];
     const [status = 0, index = -1, retryAfterMs = 0, limReq = -1, remReq = -1, limTok = -1, remTok = -1] =
       out;
     const limits = {
@@ -139,7 +159,7 @@ export class Budgets {
 
   /** Frees the request's concurrency slots (the response is over). The budget hold stays until settle. */
   async release(requestId: string): Promise<void> {
-    await this.run('release', [this.recordKey(requestId)], [requestId]);
+    await this.run('release', ['', 1, this.recordKey(requestId), requestId]);
   }
 
   /**
@@ -148,14 +168,27 @@ export class Budgets {
    */
   async settle(items: readonly Settlement[]): Promise<BudgetAlert[]> {
     if (items.length === 0) return [];
+    try {
+      return await this.settleOnce(items);
+    } catch (err) {
+      // Redis restarted or its scripts were flushed: a NOSCRIPT reply means the script did not run, and a settle that
+      // did run is a no-op the second time, so the whole pipeline is sent again once the scripts are loaded
+      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+      this.shas.clear();
+      return this.settleOnce(items);
+    }
+  }
+
+  private async settleOnce(items: readonly Settlement[]): Promise<BudgetAlert[]> {
     await this.ensureLoaded();
     const sha = this.shas.get('settle') ?? '';
     const pipe = this.redis.pipeline();
     for (const s of items)
       pipe.evalsha(
         sha,
-        1,
+        2,
         this.recordKey(s.requestId),
+        this.holdsKey,
         s.requestId,
         s.costNanoUsd.toString(),
         Math.max(0, Math.round(s.tokens)),
@@ -181,11 +214,14 @@ export class Budgets {
     nowMs = Date.now(),
   ): Promise<{ spentNanoUsd: bigint; reservedNanoUsd: bigint }> {
     const { key } = this.budgetKey(scope, id, period, nowMs);
-    const [spent = '0', reserved = '0'] = (await this.run(
-      'read',
-      [key, `${key}:h`, `${key}:x`],
-      [nowMs],
-    )) as string[];
+    const [spent = '0', reserved = '0'] = (await this.run('read', [
+      '',
+      2,
+      key,
+      this.holdsKey,
+      nowMs,
+      `${this.opts.prefix}:req:`,
+    ])) as string[];
     return { spentNanoUsd: BigInt(spent), reservedNanoUsd: BigInt(reserved) };
   }
 
@@ -195,8 +231,12 @@ export class Budgets {
     period: BudgetPeriod,
     nowMs: number,
   ): { key: string; ttlMs: number } {
-    const { id: periodId, ttlMs } = periodOf(period, nowMs);
-    return { key: `${this.opts.prefix}:bud:${scope}:${id}:${periodId}`, ttlMs };
+    let span = this.periods.get(period);
+    if (!span || nowMs < span.startMs || nowMs >= span.endMs) {
+      span = periodSpan(period, nowMs);
+      this.periods.set(period, span);
+    }
+    return { key: `${this.opts.prefix}:bud:${scope}:${id}:${span.id}`, ttlMs: periodTtlMs(span, nowMs) };
   }
 
   private recordKey(requestId: string): string {
@@ -227,16 +267,21 @@ export class Budgets {
     }
   }
 
-  /** EVALSHA, loading the scripts on first use and again after a Redis restart (NOSCRIPT). */
-  private async run(name: ScriptName, keys: string[], args: Array<string | number>): Promise<unknown> {
-    await this.ensureLoaded();
+  /**
+   * EVALSHA, loading the scripts on first use and again after a Redis restart (NOSCRIPT). `argv` is
+   * [(the sha goes here), numkeys, KEYS…, ARGV…].
+   */
+  private async run(name: ScriptName, argv: Array<string | number>): Promise<unknown> {
+    if (this.shas.size !== 4) await this.ensureLoaded();
+    argv[0] = this.shas.get(name) ?? '';
     try {
-      return await this.redis.evalsha(this.shas.get(name) ?? '', keys.length, ...keys, ...args);
+      return await this.redis.call('evalsha', argv);
     } catch (err) {
       if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
       this.shas.clear();
       await this.ensureLoaded();
-      return this.redis.evalsha(this.shas.get(name) ?? '', keys.length, ...keys, ...args);
+      argv[0] = this.shas.get(name) ?? '';
+      return this.redis.call('evalsha', argv);
     }
   }
 }

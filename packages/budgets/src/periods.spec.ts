@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { periodOf } from './periods.js';
+import { periodOf, periodSpan } from './periods.js';
 import { worstCaseCostNanoUsd } from './cost.js';
 
 describe('periodOf', () => {
@@ -13,6 +13,23 @@ describe('periodOf', () => {
   it('rolls over at midnight UTC and at the year end', () => {
     expect(periodOf('daily', Date.UTC(2026, 11, 31, 23, 59, 59, 999)).id).toBe('d2026-12-31');
     expect(periodOf('monthly', Date.UTC(2027, 0, 1)).id).toBe('m2027-01');
+  });
+});
+
+describe('periodSpan', () => {
+  it('bounds the period [start, end) in UTC', () => {
+    const t = Date.UTC(2026, 11, 31, 23, 59, 59, 999);
+    expect(periodSpan('daily', t)).toEqual({
+      id: 'd2026-12-31',
+      startMs: Date.UTC(2026, 11, 31),
+      endMs: Date.UTC(2027, 0, 1),
+    });
+    expect(periodSpan('monthly', t)).toEqual({
+      id: 'm2026-12',
+      startMs: Date.UTC(2026, 11, 1),
+      endMs: Date.UTC(2027, 0, 1),
+    });
+    expect(periodSpan('total', t)).toEqual({ id: 't', startMs: -Infinity, endMs: Infinity });
   });
 });
 

@@ -7,19 +7,64 @@
  * print a number ≥ 1e14 in exponent form); Lua compares them as doubles, exact up to 2^53 nano-USD (9,007,199 USD),
  * which is why budgets are capped at 9,000,000 USD per period (admin schema).
  *
+ * ADMIT sits on every request's path, and inside a script each redis.call costs more than the command itself (a
+ * microsecond or two of argument and reply conversion): it makes as few calls as it can (ADR 0016). A budget is one
+ * HMGET to check and one HINCRBY to hold; the hold's expiry is one entry per request in a single ZSET (not one hash
+ * and one ZSET per budget); TTLs are set when a counter is created, not on every request; expired holds are purged
+ * only when they could change the answer (a budget check that fails is purged and checked again) and by READ.
+ *
  * Key layout (prefix P):
  *   rate scope S:  P:rl:S:rpm (ZSET reqId → admitted at, a sliding 60 s log)
  *                  P:rl:S:tpm:<minute> (integer, tokens admitted in this clock minute)
  *                  P:rl:S:conc (ZSET reqId → hold expiry, in-flight requests)
  *   budget B:      P:bud:<scope>:<id>:<period>      HASH spent, reserved, a50/a80/a100 (alerts sent)
- *                  ...:h (HASH reqId → held amount), ...:x (ZSET reqId → hold expiry)
+ *   holds:         P:holds  (ZSET reqId → hold expiry: the request holds its record's amount `a` on each of its
+ *                  budgets `b` until SETTLE, or until the expiry when it never settles)
  *   request R:     P:req:R  the settlement record (JSON): which counters R touched, estimate, amount held
+ *   before ADR 0016 a hold lived in ...B:h (HASH reqId → amount) and ...B:x (ZSET reqId → expiry); records without
+ *   `a` are such holds: SETTLE and the purges still release them (remove once every such record has expired, 7 days)
  */
 
 /** status codes returned by ADMIT */
 export const ADMIT_STATUS = { ok: 0, rpm: 1, tpm: 2, concurrency: 3, budget: 4 } as const;
 
-export const ADMIT_LUA = `
+/**
+ * Releases expired holds (at most `max`): the new layout (P:holds + the request's record) and, for the budget keys
+ * given, the layout before ADR 0016. `reqPrefix` is `P:req:`. Shared by ADMIT and READ.
+ */
+const PURGE_LUA = `
+local function purge(holds, reqPrefix, budgetKeys, now, max)
+  local expired = redis.call('ZRANGEBYSCORE', holds, '-inf', now, 'LIMIT', 0, max)
+  for _, id in ipairs(expired) do
+    local raw = redis.call('GET', reqPrefix .. id)
+    if raw then
+      local r = cjson.decode(raw)
+      if r.a and r.a ~= '0' then
+        for _, b in ipairs(r.b) do redis.call('HINCRBY', b, 'reserved', '-' .. r.a) end
+      end
+    end
+    redis.call('ZREM', holds, id)
+  end
+  for _, b in ipairs(budgetKeys) do
+    local bh, bx = b .. ':h', b .. ':x'
+    local old = redis.call('ZRANGEBYSCORE', bx, '-inf', now, 'LIMIT', 0, max)
+    for _, id in ipairs(old) do
+      local held = redis.call('HGET', bh, id)
+      if held and held ~= '0' then redis.call('HINCRBY', b, 'reserved', '-' .. held) end
+      redis.call('HDEL', bh, id)
+      redis.call('ZREM', bx, id)
+    end
+  end
+end
+`;
+
+/**
+ * ADMIT(KEYS: record, holds, per rate scope: rpm log, tpm counter, concurrency set, per budget: its hash;
+ * ARGV: now, request id, hold TTL, record TTL, amount, tokens, #rates, #budgets, per rate scope: rpm, tpm,
+ * concurrency, tpm TTL, per budget: limit, period TTL). Returns {status, index, retry after ms, limit requests,
+ * remaining requests, limit tokens, remaining tokens} (-1 = none).
+ */
+export const ADMIT_LUA = `${PURGE_LUA}
 local now = tonumber(ARGV[1])
 local req = ARGV[2]
 local holdTtl = tonumber(ARGV[3])
@@ -30,16 +75,23 @@ local tokens = tonumber(ARGV[6])
 local nRate = tonumber(ARGV[7])
 local nBud = tonumber(ARGV[8])
 local limReq, remReq, limTok, remTok = -1, -1, -1, -1
+local counted = {}
 
--- 1. checks (nothing is written unless every check passes)
+-- undoes the TPM counts already taken (a later check refused: nothing stays written)
+local function undo()
+  for _, k in ipairs(counted) do redis.call('DECRBY', k, tokens) end
+end
+
+-- 1. checks; the only write before every check passed is the TPM count, undone on a refusal
 for i = 0, nRate - 1 do
-  local rpmZ, tpmK, concZ = KEYS[2 + i * 3], KEYS[3 + i * 3], KEYS[4 + i * 3]
+  local rpmZ, tpmK, concZ = KEYS[3 + i * 3], KEYS[4 + i * 3], KEYS[5 + i * 3]
   local a = 9 + i * 4
   local rpm, tpm, conc = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2])
   if rpm > 0 then
     redis.call('ZREMRANGEBYSCORE', rpmZ, '-inf', now - 60000)
     local used = redis.call('ZCARD', rpmZ)
     if used >= rpm then
+      undo()
       local oldest = redis.call('ZRANGE', rpmZ, 0, 0, 'WITHSCORES')
       local retry = 1000
       if oldest[2] then retry = tonumber(oldest[2]) + 60000 - now end
@@ -48,75 +100,78 @@ for i = 0, nRate - 1 do
     if remReq < 0 or rpm - used - 1 < remReq then remReq = rpm - used - 1; limReq = rpm end
   end
   if tpm > 0 then
-    local used = tonumber(redis.call('GET', tpmK) or '0')
-    if used + tokens > tpm then
+    local total = redis.call('INCRBY', tpmK, tokens)
+    -- the counter was 0 or did not exist: (re)arm its TTL (the same end of life however often it is set)
+    if total == tokens then redis.call('PEXPIRE', tpmK, tonumber(ARGV[a + 3])) end
+    local used = total - tokens
+    if total > tpm then
+      redis.call('DECRBY', tpmK, tokens)
+      undo()
       return {2, i, 60000 - (now % 60000), -1, -1, tpm, math.max(0, tpm - used)}
     end
-    if remTok < 0 or tpm - used - tokens < remTok then remTok = tpm - used - tokens; limTok = tpm end
+    table.insert(counted, tpmK)
+    if remTok < 0 or tpm - total < remTok then remTok = tpm - total; limTok = tpm end
   end
   if conc > 0 then
     redis.call('ZREMRANGEBYSCORE', concZ, '-inf', now)
     if redis.call('ZCARD', concZ) >= conc then
+      undo()
       return {3, i, 1000, -1, -1, -1, -1}
     end
   end
 end
-local base = 2 + nRate * 3
+local base = 3 + nRate * 3
 local abase = 9 + nRate * 4
+local function fits(b, limit)
+  local v = redis.call('HMGET', b, 'spent', 'reserved')
+  return (tonumber(v[1]) or 0) + (tonumber(v[2]) or 0) + amountN <= limit
+end
+local purged = false
 for j = 0, nBud - 1 do
-  local b, bh, bx = KEYS[base + j * 3], KEYS[base + 1 + j * 3], KEYS[base + 2 + j * 3]
+  local b = KEYS[base + j]
   local limit = tonumber(ARGV[abase + j * 2])
-  -- release holds whose request never settled (crashed ingress, lost event): the TTL backstop
-  local expired = redis.call('ZRANGEBYSCORE', bx, '-inf', now, 'LIMIT', 0, 200)
-  for _, id in ipairs(expired) do
-    local held = redis.call('HGET', bh, id)
-    if held and held ~= '0' then redis.call('HINCRBY', b, 'reserved', '-' .. held) end
-    redis.call('HDEL', bh, id)
-    redis.call('ZREM', bx, id)
-  end
-  local spent = tonumber(redis.call('HGET', b, 'spent') or '0')
-  local reserved = tonumber(redis.call('HGET', b, 'reserved') or '0')
-  if spent + reserved + amountN > limit then
-    return {4, j, 0, -1, -1, -1, -1}
+  if not fits(b, limit) then
+    -- holds whose request never settled (crashed ingress, lost event) may be what fills the budget: release the
+    -- expired ones (the TTL backstop) and check again
+    if not purged then
+      local bs = {}
+      for k = 0, nBud - 1 do bs[k + 1] = KEYS[base + k] end
+      purge(KEYS[2], string.sub(KEYS[1], 1, #KEYS[1] - #req), bs, now, 1000)
+      purged = true
+    end
+    if not fits(b, limit) then
+      undo()
+      return {4, j, 0, -1, -1, -1, -1}
+    end
   end
 end
 
 -- 2. every check passed: count the request and hold the amount
-local rec = { b = {}, t = {}, c = {}, e = tokens, lim = {}, ttl = {} }
+local rec = { b = {}, t = counted, c = {}, e = tokens, lim = {}, ttl = {}, a = amount }
 for i = 0, nRate - 1 do
-  local rpmZ, tpmK, concZ = KEYS[2 + i * 3], KEYS[3 + i * 3], KEYS[4 + i * 3]
+  local rpmZ, concZ = KEYS[3 + i * 3], KEYS[5 + i * 3]
   local a = 9 + i * 4
-  local rpm, tpm, conc, tpmTtl = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-  if rpm > 0 then
+  if tonumber(ARGV[a]) > 0 then
     redis.call('ZADD', rpmZ, now, req)
     redis.call('PEXPIRE', rpmZ, 60000)
   end
-  if tpm > 0 then
-    redis.call('INCRBY', tpmK, tokens)
-    redis.call('PEXPIRE', tpmK, tpmTtl)
-    table.insert(rec.t, tpmK)
-  end
-  if conc > 0 then
+  if tonumber(ARGV[a + 2]) > 0 then
     redis.call('ZADD', concZ, now + holdTtl, req)
     redis.call('PEXPIRE', concZ, holdTtl)
     table.insert(rec.c, concZ)
   end
 end
 for j = 0, nBud - 1 do
-  local b, bh, bx = KEYS[base + j * 3], KEYS[base + 1 + j * 3], KEYS[base + 2 + j * 3]
+  local b = KEYS[base + j]
   local periodTtl = tonumber(ARGV[abase + 1 + j * 2])
-  redis.call('HINCRBY', b, 'reserved', amount)
-  redis.call('HSET', bh, req, amount)
-  redis.call('ZADD', bx, now + holdTtl, req)
-  if periodTtl > 0 then
-    redis.call('PEXPIRE', b, periodTtl)
-    redis.call('PEXPIRE', bh, periodTtl)
-    redis.call('PEXPIRE', bx, periodTtl)
-  end
-  table.insert(rec.b, b)
-  table.insert(rec.lim, ARGV[abase + j * 2])
-  table.insert(rec.ttl, periodTtl)
+  local reserved = redis.call('HINCRBY', b, 'reserved', amount)
+  -- nothing was reserved before: the hash may be new, give it its TTL (end of the period + grace, set idempotently)
+  if periodTtl > 0 and reserved == amountN then redis.call('PEXPIRE', b, periodTtl) end
+  rec.b[j + 1] = b
+  rec.lim[j + 1] = ARGV[abase + j * 2]
+  rec.ttl[j + 1] = periodTtl
 end
+if nBud > 0 then redis.call('ZADD', KEYS[2], now + holdTtl, req) end
 if nRate + nBud > 0 then
   redis.call('SET', KEYS[1], cjson.encode(rec), 'PX', recordTtl)
 end
@@ -124,9 +179,10 @@ return {0, -1, 0, limReq, remReq, limTok, remTok}
 `;
 
 /**
- * SETTLE(record key; actual cost, actual tokens): releases the hold on every budget the request reserved on, adds
- * the real cost to spent, corrects the token count of its TPM window, frees its concurrency slot, deletes the
- * record. A second call finds no record and does nothing: settlement is idempotent per request id.
+ * SETTLE(record key, holds; request id, actual cost, actual tokens): releases the hold on every budget the request
+ * reserved on, adds the real cost to spent, corrects the token count of its TPM window, frees its concurrency slot,
+ * deletes the record. A second call finds no record and does nothing: settlement is idempotent per request id. A hold
+ * that already expired (and was purged) is not released twice: its entry in the holds ZSET is gone.
  * Returns the alerts that fire: a flat list {budget key, threshold %, spent, limit, ...}, each threshold once per
  * budget period.
  */
@@ -138,12 +194,19 @@ local req = ARGV[1]
 local cost = ARGV[2]
 local tokens = tonumber(ARGV[3])
 local alerts = {}
+local held = false
+if rec.a and #rec.b > 0 then held = redis.call('ZREM', KEYS[2], req) == 1 end
 for k, b in ipairs(rec.b) do
-  local held = redis.call('HGET', b .. ':h', req)
-  if held then
-    if held ~= '0' then redis.call('HINCRBY', b, 'reserved', '-' .. held) end
-    redis.call('HDEL', b .. ':h', req)
-    redis.call('ZREM', b .. ':x', req)
+  if rec.a then
+    if held and rec.a ~= '0' then redis.call('HINCRBY', b, 'reserved', '-' .. rec.a) end
+  else
+    -- a hold taken before ADR 0016: its amount is in the budget's own :h hash
+    local h = redis.call('HGET', b .. ':h', req)
+    if h then
+      if h ~= '0' then redis.call('HINCRBY', b, 'reserved', '-' .. h) end
+      redis.call('HDEL', b .. ':h', req)
+      redis.call('ZREM', b .. ':x', req)
+    end
   end
   local spent = redis.call('HINCRBY', b, 'spent', cost)
   local ttl = tonumber(rec.ttl[k])
@@ -178,14 +241,9 @@ for _, c in ipairs(rec.c) do redis.call('ZREM', c, ARGV[1]) end
 return 1
 `;
 
-/** READ(budget key, its holds, its expiries; now): purges expired holds, returns {spent, reserved}. */
-export const READ_LUA = `
-local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', ARGV[1], 'LIMIT', 0, 1000)
-for _, id in ipairs(expired) do
-  local held = redis.call('HGET', KEYS[2], id)
-  if held and held ~= '0' then redis.call('HINCRBY', KEYS[1], 'reserved', '-' .. held) end
-  redis.call('HDEL', KEYS[2], id)
-  redis.call('ZREM', KEYS[3], id)
-end
-return {redis.call('HGET', KEYS[1], 'spent') or '0', redis.call('HGET', KEYS[1], 'reserved') or '0'}
+/** READ(budget key, holds; now, record prefix P:req:): purges expired holds, returns {spent, reserved}. */
+export const READ_LUA = `${PURGE_LUA}
+purge(KEYS[2], ARGV[2], {KEYS[1]}, ARGV[1], 1000)
+local v = redis.call('HMGET', KEYS[1], 'spent', 'reserved')
+return {v[1] or '0', v[2] or '0'}
 `;

@@ -40,11 +40,97 @@ describe('TtlCache', () => {
     let loads = 0;
     const load = async () => ++loads;
     expect(await cache.get('k', load)).toBe(1);
-    now += 999;
+    now += 749;
     expect(cache.get('k', load)).toBe(1); // synchronous hit, no load
-    now += 1;
+    expect(loads).toBe(1);
+    now += 251; // expired (no read came in the refresh window)
     expect(await cache.get('k', load)).toBe(2);
     expect(loads).toBe(2);
+  });
+
+  it('refreshes a key in use ahead of its expiry, in the background, once', async () => {
+    let now = 1_000;
+    const cache = new TtlCache<number>(1000, 10, () => now);
+    let loads = 0;
+    let release: ((v: number) => void) | undefined;
+    const load = () => {
+      loads++;
+      return new Promise<number>((r) => (release = r));
+    };
+    const first = cache.get('k', load);
+    release?.(1);
+    expect(await first).toBe(1);
+    now += 800; // the last quarter of its life: answered from memory, a load starts
+    expect(cache.get('k', load)).toBe(1);
+    expect(cache.get('k', load)).toBe(1);
+    expect(loads).toBe(2);
+    release?.(2);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(cache.get('k', load)).toBe(2); // replaced, and lives from when its load started
+    now += 999;
+    expect(cache.get('k', load)).toBe(2);
+    expect(loads).toBe(3); // in the refresh window again
+  });
+
+  it('never serves an entry past its expiry while its refresh is slow', async () => {
+    let now = 1_000;
+    const cache = new TtlCache<string>(1000, 10, () => now);
+    let release: ((v: string) => void) | undefined;
+    const load = () => new Promise<string>((r) => (release = r));
+    const first = cache.get('k', load);
+    release?.('old');
+    expect(await first).toBe('old');
+    now += 900;
+    expect(cache.get('k', load)).toBe('old'); // refresh started
+    now += 100; // expired, the refresh has not answered
+    const waiting = cache.get('k', load);
+    expect(waiting).toBeInstanceOf(Promise);
+    release?.('new');
+    expect(await waiting).toBe('new');
+  });
+
+  it('a failed refresh leaves the entry to its TTL (no retry per read), then loads again', async () => {
+    let now = 1_000;
+    const cache = new TtlCache<string>(1000, 10, () => now);
+    let loads = 0;
+    let fail = false;
+    const load = async () => {
+      loads++;
+      if (fail) throw new Error('db down');
+      return `v${loads}`;
+    };
+    expect(await cache.get('k', load)).toBe('v1');
+    fail = true;
+    now += 800;
+    expect(cache.get('k', load)).toBe('v1');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(cache.get('k', load)).toBe('v1');
+    expect(loads).toBe(2);
+    now += 200;
+    fail = false;
+    expect(await cache.get('k', load)).toBe('v3');
+  });
+
+  it('an invalidation during a refresh drops the entry and the refreshed value', async () => {
+    let now = 1_000;
+    const cache = new TtlCache<string>(1000, 10, () => now);
+    let release: ((v: string) => void) | undefined;
+    const load = () => new Promise<string>((r) => (release = r));
+    const first = cache.get('k', load);
+    release?.('old');
+    expect(await first).toBe('old');
+    now += 800;
+    expect(cache.get('k', load)).toBe('old');
+    const stale = release;
+    cache.delete('k'); // an admin change arrives while the refresh reads the database
+    stale?.('stale');
+    await Promise.resolve();
+    const next = cache.get('k', load);
+    expect(next).toBeInstanceOf(Promise);
+    release?.('fresh');
+    expect(await next).toBe('fresh');
   });
 
   it('shares one load between concurrent misses', async () => {
