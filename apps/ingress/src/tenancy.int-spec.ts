@@ -151,6 +151,31 @@ describe('rate limits across two replicas', () => {
   });
 });
 
+describe('limits and the exact cache', () => {
+  it('a stored answer is not served past a limit: the refusal wins over a hit (the GET overlaps the admission)', async () => {
+    const t = await team();
+    const limited = await key(t, { rpm: 1 });
+    const free = await key(t);
+    const body = { temperature: 0, messages: [{ role: 'user', content: `cache vs limit ${randomBytes(4).toString('hex')}` }] };
+    const first = await chat(a, limited.key, body);
+    expect(first.status).toBe(200);
+    expect(first.headers.get('x-gateway-cache')).toBe('miss');
+    // the same team's other key gets the stored answer once the store (after the response) has landed
+    let hit = '';
+    for (let i = 0; i < 50 && hit !== 'hit'; i++) {
+      const r = await chat(b, free.key, body);
+      expect(r.status).toBe(200);
+      hit = r.headers.get('x-gateway-cache') ?? '';
+      if (hit !== 'hit') await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(hit).toBe('hit');
+    const again = await chat(a, limited.key, body);
+    expect(again.status).toBe(429);
+    expect(again.body.error?.code).toBe('rate_limit_exceeded');
+    expect(again.headers.get('x-gateway-cache')).toBeNull();
+  });
+});
+
 describe('embeddings are admitted like chat', () => {
   const embed = (on: Ingress, k: string) => call(on, 'POST', '/v1/embeddings', k, { model: 'gpt-4o-mini', input: 'hello' });
   it('a 1 rpm key: the second embeddings request on the other replica is 429 rate_limit_exceeded', async () => {

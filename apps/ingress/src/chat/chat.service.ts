@@ -55,12 +55,19 @@ export class ChatService {
       if (identity.models && !identity.models.includes(chat.model)) {
         throw new GatewayError('FORBIDDEN', `this key may not use model ${chat.model}`, { param: 'model' });
       }
-      // rate limits + budget reservation (one Redis script); billing settles it from the usage event
-      const admission = await this.limits.admitTo(reply, { requestId, identity, model: chat.model, bodyBytes: body.raw.byteLength, maxOutputTokens: chat.max_completion_tokens ?? chat.max_tokens ?? null });
-      if (admission.release) reply.raw.once('close', () => this.limits.release(requestId));
       const stream = chat.stream === true;
       const directive = cacheDirectiveFrom(req.headers['x-gateway-cache']);
       const cacheable = !stream && this.settings.cache.enabled && directive !== 'no-cache,no-store';
+      // the input check runs in process (microseconds), so it goes first: a block or a redaction wins over a hit,
+      // and the cache is read (one Redis GET) only for an input that passes unchanged
+      const cacheKey = cacheable ? chatCacheKey(internal.cacheBody) : null;
+      const verdict = this.moderationOn ? this.moderate(internal.raw) : null;
+      // the GET goes out together with the admission script, so their two Redis round trips overlap; a refused
+      // request only discards what it read from its own team's namespace (lookup never rejects: fail open)
+      const lookup = cacheKey && directive !== 'no-cache' && (verdict === null || verdict.action === 'allow') ? this.lookup(identity.teamId, cacheKey) : null;
+      // rate limits + budget reservation (one Redis script); billing settles it from the usage event
+      const admission = await this.limits.admitTo(reply, { requestId, identity, model: chat.model, bodyBytes: body.raw.byteLength, maxOutputTokens: chat.max_completion_tokens ?? chat.max_tokens ?? null });
+      if (admission.release) reply.raw.once('close', () => this.limits.release(requestId));
       ctx = {
         requestId,
         t0,
@@ -78,11 +85,7 @@ export class ChatService {
       };
       this.relay.watchClient(ctx, reply);
 
-      // the input check runs in process (microseconds), so it goes first: a block or a redaction wins over a hit,
-      // and the cache is read (one Redis GET) only for an input that passes unchanged
-      const cacheKey = cacheable ? chatCacheKey(internal.cacheBody) : null;
-      const verdict = this.moderationOn ? this.moderate(internal.raw) : null;
-      const cached = cacheKey && directive !== 'no-cache' && (verdict === null || verdict.action === 'allow') ? await this.lookup(identity.teamId, cacheKey) : null;
+      const cached = lookup ? await lookup : null;
       if (verdict?.action === 'block') {
         throw new GatewayError('MODERATION_BLOCKED', `request blocked by the content policy${verdict.reason ? `: ${verdict.reason}` : ''}`);
       }
