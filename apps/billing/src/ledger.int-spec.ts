@@ -169,7 +169,7 @@ describe('ingestion into the ledger', () => {
     ]);
   });
 
-  it('the ledger refuses unbalanced, late, edited or deleted entries, and a transaction without entries', async () => {
+  it('the ledger refuses unbalanced, late, edited, deleted or dangling entries, a transaction without entries, and losing an account', async () => {
     const tx = (await h.db.query<{ id: string }>(`SELECT id::text FROM billing.ledger_transactions LIMIT 1`)).rows[0]!.id;
     const rec = (await h.db.query<{ id: string }>(`SELECT id::text FROM billing.usage_records LIMIT 1`)).rows[0]!.id;
     await expect(h.db.query(`INSERT INTO billing.ledger_entries (transaction_id, account_id, amount_nano_usd) VALUES ($1, 'key:key-1', 5), ($1, 'provider:other', -4)`, [tx])).rejects.toThrow(/does not sum to zero/);
@@ -178,6 +178,18 @@ describe('ingestion into the ledger', () => {
     await expect(h.db.query(`DELETE FROM billing.ledger_entries WHERE transaction_id = $1`, [tx])).rejects.toThrow(/append-only/);
     await expect(h.db.query(`DELETE FROM billing.ledger_transactions WHERE id = $1`, [tx])).rejects.toThrow(/append-only/);
     await expect(h.db.query(`TRUNCATE billing.ledger_entries CASCADE`)).rejects.toThrow(/append-only/);
+    // the entries' transaction and account are checked per statement (migration 0004, no row-by-row foreign keys)
+    await expect(h.db.query(`INSERT INTO billing.ledger_entries (transaction_id, account_id, amount_nano_usd) VALUES (-1, 'key:key-1', 5), (-1, 'provider:other', -5)`)).rejects.toThrow(
+      /transaction -1 that does not exist/,
+    );
+    await expect(h.db.query(`INSERT INTO billing.ledger_entries (transaction_id, account_id, amount_nano_usd) VALUES ($1, 'key:nobody', 5), ($1, 'provider:other', -5)`, [tx])).rejects.toThrow(
+      /account key:nobody that does not exist/,
+    );
+    // and those cannot go away under the entries: transactions are append-only (above), accounts permanent
+    await expect(h.db.query(`DELETE FROM billing.accounts WHERE id = 'key:key-1'`)).rejects.toThrow(/permanent/);
+    await expect(h.db.query(`UPDATE billing.accounts SET id = 'key:renamed' WHERE id = 'key:key-1'`)).rejects.toThrow(/permanent/);
+    await expect(h.db.query(`TRUNCATE billing.accounts CASCADE`)).rejects.toThrow(/permanent/);
+    await h.db.query(`UPDATE billing.accounts SET team_id = team_id WHERE id = 'key:key-1'`); // other columns may change
     const c = await h.db.connect();
     try {
       await c.query('BEGIN');
