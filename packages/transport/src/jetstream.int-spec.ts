@@ -138,7 +138,7 @@ describe('DurableBatchConsumer', () => {
       let active = 0;
       let maxActive = 0;
       const done: string[] = [];
-      const durable = { ...c, durableName: `${c.durableName}-${concurrency}` } as typeof c;
+      const durable = { ...c, durableName: `${c.durableName}-${concurrency}` } as unknown as typeof c;
       const consumer = new DurableBatchConsumer(
         nc,
         durable,
