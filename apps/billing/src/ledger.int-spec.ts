@@ -1,10 +1,12 @@
-import { costNanoUsd, GatewayConfig } from '@gw/contracts';
+import { costNanoUsd, GatewayConfig, UsageEvent } from '@gw/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from './auth/finance-auth.guard.js';
 import { PricesService } from './prices/prices.service.js';
 import { RollupRpc } from './rollup/rollup.rpc.js';
 import { billingHarness, ledgerInvariants, usageEvent, type BillingHarness } from './testing/harness.js';
 import { ReconcileService } from './reconcile/reconcile.service.js';
+import { toUsageRow } from './usage/usage-sql.js';
+import { UsageRepository } from './usage/usage.repository.js';
 
 /** Real Postgres (a fresh database) and real JetStream (a private stream): prices, the ledger, rollups, reconciliation. */
 let h: BillingHarness;
@@ -283,5 +285,30 @@ describe('reconciliation', () => {
     const metrics = await h.http('GET', '/metrics', undefined, null);
     expect(metrics.text).toContain('gw_billing_reconciliation_breaks{check="rollups_equal_raw"} 1');
     expect(metrics.text).toContain('gw_billing_reconciliation_runs_total{result="broken"} 1');
+  });
+});
+
+describe('known accounts (the ingest inserts an account once)', () => {
+  it('skips accounts it saw committed; one missing behind its back fails the batch once, and the retry re-creates it', async () => {
+    const repo = h.app().get(UsageRepository);
+    const key = `key-known-${h.suffix}`;
+    const row = (n: number) => toUsageRow(UsageEvent.parse(usageEvent(`known-${n}-${h.suffix}`, { keyId: key, teamId: 'team-1' })));
+    expect(await repo.insertBatch([row(1)])).toEqual({ inserted: 1 });
+    // the account disappears behind the triggers' back (replication role), as a restored database could have it
+    const c = await h.db.connect();
+    try {
+      await c.query(`SET session_replication_role = replica`);
+      await c.query(`DELETE FROM billing.accounts WHERE id = $1`, [`key:${key}`]);
+      await c.query(`SET session_replication_role = origin`);
+    } finally {
+      c.release();
+    }
+    // known, so not inserted again: the entries' check refuses the batch and nothing of it is stored
+    await expect(repo.insertBatch([row(2)])).rejects.toThrow(`account key:${key} that does not exist`);
+    expect(await h.count(`SELECT count(*) AS n FROM billing.usage_records WHERE request_id = $1`, [`known-2-${h.suffix}`])).toBe(0);
+    // the redelivery inserts every account again
+    expect(await repo.insertBatch([row(2)])).toEqual({ inserted: 1 });
+    expect(await h.count(`SELECT count(*) AS n FROM billing.accounts WHERE id = $1`, [`key:${key}`])).toBe(1);
+    expect(await h.count(`SELECT count(*) AS n FROM billing.ledger_entries WHERE account_id = $1`, [`key:${key}`])).toBe(2);
   });
 });
