@@ -145,7 +145,10 @@ describe('DurableBatchConsumer', () => {
         async (batch) => {
           active++;
           maxActive = Math.max(maxActive, active);
-          await new Promise((r) => setTimeout(r, 30));
+          // hold the batch until the slots are full (or a while): a third one must not come in meanwhile
+          const t0 = Date.now();
+          while (active < concurrency && Date.now() - t0 < 300) await new Promise((r) => setTimeout(r, 5));
+          await new Promise((r) => setTimeout(r, 20));
           done.push(...batch.map((m) => m.value.requestId));
           active--;
         },
