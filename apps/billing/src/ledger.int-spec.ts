@@ -1,10 +1,12 @@
-import { costNanoUsd, GatewayConfig } from '@gw/contracts';
+import { costNanoUsd, GatewayConfig, UsageEvent } from '@gw/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from './auth/finance-auth.guard.js';
 import { PricesService } from './prices/prices.service.js';
 import { RollupRpc } from './rollup/rollup.rpc.js';
 import { billingHarness, ledgerInvariants, usageEvent, type BillingHarness } from './testing/harness.js';
 import { ReconcileService } from './reconcile/reconcile.service.js';
+import { toUsageRow } from './usage/usage-sql.js';
+import { UsageRepository } from './usage/usage.repository.js';
 
 /** Real Postgres (a fresh database) and real JetStream (a private stream): prices, the ledger, rollups, reconciliation. */
 let h: BillingHarness;
@@ -169,7 +171,7 @@ describe('ingestion into the ledger', () => {
     ]);
   });
 
-  it('the ledger refuses unbalanced, late, edited or deleted entries, and a transaction without entries', async () => {
+  it('the ledger refuses unbalanced, late, edited, deleted or dangling entries, a transaction without entries, and losing an account', async () => {
     const tx = (await h.db.query<{ id: string }>(`SELECT id::text FROM billing.ledger_transactions LIMIT 1`)).rows[0]!.id;
     const rec = (await h.db.query<{ id: string }>(`SELECT id::text FROM billing.usage_records LIMIT 1`)).rows[0]!.id;
     await expect(h.db.query(`INSERT INTO billing.ledger_entries (transaction_id, account_id, amount_nano_usd) VALUES ($1, 'key:key-1', 5), ($1, 'provider:other', -4)`, [tx])).rejects.toThrow(/does not sum to zero/);
@@ -178,6 +180,18 @@ describe('ingestion into the ledger', () => {
     await expect(h.db.query(`DELETE FROM billing.ledger_entries WHERE transaction_id = $1`, [tx])).rejects.toThrow(/append-only/);
     await expect(h.db.query(`DELETE FROM billing.ledger_transactions WHERE id = $1`, [tx])).rejects.toThrow(/append-only/);
     await expect(h.db.query(`TRUNCATE billing.ledger_entries CASCADE`)).rejects.toThrow(/append-only/);
+    // the entries' transaction and account are checked per statement (migration 0004, no row-by-row foreign keys)
+    await expect(h.db.query(`INSERT INTO billing.ledger_entries (transaction_id, account_id, amount_nano_usd) VALUES (-1, 'key:key-1', 5), (-1, 'provider:other', -5)`)).rejects.toThrow(
+      /transaction -1 that does not exist/,
+    );
+    await expect(h.db.query(`INSERT INTO billing.ledger_entries (transaction_id, account_id, amount_nano_usd) VALUES ($1, 'key:nobody', 5), ($1, 'provider:other', -5)`, [tx])).rejects.toThrow(
+      /account key:nobody that does not exist/,
+    );
+    // and those cannot go away under the entries: transactions are append-only (above), accounts permanent
+    await expect(h.db.query(`DELETE FROM billing.accounts WHERE id = 'key:key-1'`)).rejects.toThrow(/permanent/);
+    await expect(h.db.query(`UPDATE billing.accounts SET id = 'key:renamed' WHERE id = 'key:key-1'`)).rejects.toThrow(/permanent/);
+    await expect(h.db.query(`TRUNCATE billing.accounts CASCADE`)).rejects.toThrow(/permanent/);
+    await h.db.query(`UPDATE billing.accounts SET team_id = team_id WHERE id = 'key:key-1'`); // other columns may change
     const c = await h.db.connect();
     try {
       await c.query('BEGIN');
@@ -271,5 +285,30 @@ describe('reconciliation', () => {
     const metrics = await h.http('GET', '/metrics', undefined, null);
     expect(metrics.text).toContain('gw_billing_reconciliation_breaks{check="rollups_equal_raw"} 1');
     expect(metrics.text).toContain('gw_billing_reconciliation_runs_total{result="broken"} 1');
+  });
+});
+
+describe('known accounts (the ingest inserts an account once)', () => {
+  it('skips accounts it saw committed; one missing behind its back fails the batch once, and the retry re-creates it', async () => {
+    const repo = h.app().get(UsageRepository);
+    const key = `key-known-${h.suffix}`;
+    const row = (n: number) => toUsageRow(UsageEvent.parse(usageEvent(`known-${n}-${h.suffix}`, { keyId: key, teamId: 'team-1' })));
+    expect(await repo.insertBatch([row(1)])).toEqual({ inserted: 1 });
+    // the account disappears behind the triggers' back (replication role), as a restored database could have it
+    const c = await h.db.connect();
+    try {
+      await c.query(`SET session_replication_role = replica`);
+      await c.query(`DELETE FROM billing.accounts WHERE id = $1`, [`key:${key}`]);
+      await c.query(`SET session_replication_role = origin`);
+    } finally {
+      c.release();
+    }
+    // known, so not inserted again: the entries' check refuses the batch and nothing of it is stored
+    await expect(repo.insertBatch([row(2)])).rejects.toThrow(`account key:${key} that does not exist`);
+    expect(await h.count(`SELECT count(*) AS n FROM billing.usage_records WHERE request_id = $1`, [`known-2-${h.suffix}`])).toBe(0);
+    // the redelivery inserts every account again
+    expect(await repo.insertBatch([row(2)])).toEqual({ inserted: 1 });
+    expect(await h.count(`SELECT count(*) AS n FROM billing.accounts WHERE id = $1`, [`key:${key}`])).toBe(1);
+    expect(await h.count(`SELECT count(*) AS n FROM billing.ledger_entries WHERE account_id = $1`, [`key:${key}`])).toBe(2);
   });
 });

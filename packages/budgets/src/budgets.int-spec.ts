@@ -495,4 +495,14 @@ describe('budgets (Lua on real Redis)', () => {
     ]);
     expect(await b.read('key', budget.id, 'total')).toEqual({ spentNanoUsd: 150n, reservedNanoUsd: 0n });
   });
+
+  it('settle survives a script flush too (its pipeline reloads the scripts and settles once)', async () => {
+    const b = new Budgets(redis, { prefix });
+    const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 1000n, period: 'total' };
+    const r1 = req();
+    expect((await b.admit({ requestId: r1, nowMs: Date.now(), tokens: 5, amountNanoUsd: 600n, rates: noRates, budgets: [budget] })).ok).toBe(true);
+    await redis.script('FLUSH'); // the shas b cached are gone from Redis
+    await expect(b.settle([{ requestId: r1, costNanoUsd: 100n, tokens: 5 }])).resolves.toEqual([]);
+    expect(await b.read('key', budget.id, 'total')).toEqual({ spentNanoUsd: 100n, reservedNanoUsd: 0n });
+  });
 });

@@ -168,19 +168,28 @@ export class Budgets {
    */
   async settle(items: readonly Settlement[]): Promise<BudgetAlert[]> {
     if (items.length === 0) return [];
-    try {
-      return await this.settleOnce(items);
-    } catch (err) {
-      // Redis restarted or its scripts were flushed: a NOSCRIPT reply means the script did not run, and a settle that
-      // did run is a no-op the second time, so the whole pipeline is sent again once the scripts are loaded
-      if (!(err instanceof Error) || !err.message.startsWith('NOSCRIPT')) throw err;
+    await this.ensureLoaded();
+    let results = await this.settlePipeline(items);
+    // the scripts are gone (Redis restarted empty, SCRIPT FLUSH): load them again and settle again. Settling is
+    // idempotent per request id, so the items a first pass did settle (none, if the script was missing) are no-ops.
+    if (results.some(([err]) => err instanceof Error && err.message.startsWith('NOSCRIPT'))) {
       this.shas.clear();
-      return this.settleOnce(items);
+      await this.ensureLoaded();
+      results = await this.settlePipeline(items);
     }
+    const alerts: BudgetAlert[] = [];
+    for (const [err, value] of results) {
+      if (err) throw err;
+      const flat = value as Array<string | number>;
+      for (let i = 0; i + 3 < flat.length; i += 4)
+        alerts.push(
+          this.alert(String(flat[i]), Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3])),
+        );
+    }
+    return alerts;
   }
 
-  private async settleOnce(items: readonly Settlement[]): Promise<BudgetAlert[]> {
-    await this.ensureLoaded();
+  private async settlePipeline(items: readonly Settlement[]): Promise<Array<[Error | null, unknown]>> {
     const sha = this.shas.get('settle') ?? '';
     const pipe = this.redis.pipeline();
     for (const s of items)
@@ -193,17 +202,7 @@ export class Budgets {
         s.costNanoUsd.toString(),
         Math.max(0, Math.round(s.tokens)),
       );
-    const results = (await pipe.exec()) ?? [];
-    const alerts: BudgetAlert[] = [];
-    for (const [err, value] of results) {
-      if (err) throw err;
-      const flat = value as Array<string | number>;
-      for (let i = 0; i + 3 < flat.length; i += 4)
-        alerts.push(
-          this.alert(String(flat[i]), Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3])),
-        );
-    }
-    return alerts;
+    return (await pipe.exec()) ?? [];
   }
 
   /** Spent and reserved (holds of requests not settled yet) of one budget in the period containing `nowMs`. */

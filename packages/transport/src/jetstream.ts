@@ -154,6 +154,11 @@ export type BatchHandler<T> = (batch: Array<DurableMessage<T>>) => Promise<void>
 export type DurableBatchConsumerOptions = {
   batchSize: number;
   lingerMs: number;
+  /**
+   * how many batches may be in the handler at once (default 1). With 2, the next batch is parsed and handed over
+   * while the previous one is still in the database; each batch is acked (or naked) after its own handler only.
+   */
+  concurrency?: number;
   onPoison?: (raw: JsMsg, err: unknown) => void;
   onError?: (err: unknown) => void;
   /** override the contract's stream / subject / durable name (tests use unique ones) */
@@ -174,15 +179,18 @@ export function nakDelayFor(deliveryCount: number, baseMs: number, maxMs: number
  * A durable pull consumer that hands over messages in batches (up to `batchSize`, or whatever arrived within
  * `lingerMs`). The handler's success acks the batch; a failure naks it with a growing delay, so nothing is lost
  * when the database is down: JetStream redelivers. A message that does not parse is acked and reported (poison).
+ * Up to `concurrency` batches are in the handler at once; the loop stops taking messages while all slots are busy
+ * (the client library buffers what was already pulled), and a batch's messages are settled by its own outcome only.
  */
 export class DurableBatchConsumer<C extends DurableContract> {
   private messages: ConsumerMessages | null = null;
   private buffer: JsMsg[] = [];
-  private chain: Promise<void> = Promise.resolve();
+  private readonly inflight = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
   private looping: Promise<void> = Promise.resolve();
   private readonly target: DurableTarget;
+  private readonly concurrency: number;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -191,6 +199,7 @@ export class DurableBatchConsumer<C extends DurableContract> {
     private readonly opts: DurableBatchConsumerOptions,
   ) {
     this.target = { stream: contract.stream, subject: contract.subject, durableName: contract.durableName, ...opts.target };
+    this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? 1));
   }
 
   async start(): Promise<void> {
@@ -208,7 +217,8 @@ export class DurableBatchConsumer<C extends DurableContract> {
       }),
     );
     const consumer = await jetstream(this.nc).consumers.get(stream, durableName);
-    this.messages = await consumer.consume({ max_messages: Math.max(this.opts.batchSize * 2, 100) });
+    // room for the batches in the handler plus the one being gathered
+    this.messages = await consumer.consume({ max_messages: Math.max(this.opts.batchSize * (this.concurrency + 1), 100) });
     this.looping = this.loop(this.messages).catch((err: unknown) => this.opts.onError?.(err));
   }
 
@@ -220,16 +230,24 @@ export class DurableBatchConsumer<C extends DurableContract> {
     }
   }
 
-  private flush(): Promise<void> {
+  /** Hands the buffer to the handler once a slot is free; resolves when it is handed over (not when it is done). */
+  private async flush(): Promise<void> {
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    const raw = this.buffer;
-    this.buffer = [];
-    if (raw.length === 0) return this.chain;
-    this.chain = this.chain.then(() => this.process(raw));
-    return this.chain;
+    if (this.buffer.length === 0) return;
+    while (this.inflight.size >= this.concurrency) await Promise.race(this.inflight);
+    // the buffer is taken after the wait: what arrived meanwhile (up to batchSize) goes in this batch
+    const raw = this.buffer.splice(0, this.opts.batchSize);
+    if (raw.length === 0) return;
+    // process settles its own messages; anything it throws beyond that is reported (they are redelivered after ack_wait)
+    const p: Promise<void> = this.process(raw)
+      .catch((err: unknown) => this.opts.onError?.(err))
+      .finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+    // messages that arrived while waiting for the slot beyond this batch: a full batch or the linger takes them
+    if (this.buffer.length > 0 && !this.timer && !this.stopped) this.timer = setTimeout(() => void this.flush(), this.opts.lingerMs);
   }
 
   private async process(raw: JsMsg[]): Promise<void> {
@@ -254,12 +272,17 @@ export class DurableBatchConsumer<C extends DurableContract> {
     }
   }
 
-  /** Stops pulling, hands the messages already received to the handler, and waits until they are acked. */
+  /** Stops pulling, hands the messages already received to the handler, and waits until they are all settled. */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.messages?.close();
     await this.looping;
-    await this.flush();
+    while (this.buffer.length > 0) await this.flush();
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    await Promise.all(this.inflight);
   }
 
   get isStopped(): boolean {

@@ -12,6 +12,7 @@ describe('billing env', () => {
       LOG_LEVEL: 'log',
       USAGE_BATCH_SIZE: 500,
       USAGE_LINGER_MS: 20,
+      USAGE_CONCURRENCY: 2,
       DATABASE_POOL_SIZE: 10,
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_PREFIX: 'gw',

@@ -12,6 +12,8 @@ const Env = z.object({
   LOG_LEVEL: z.enum(['debug', 'log', 'warn', 'error']).default('log'),
   USAGE_BATCH_SIZE: positiveInt(500),
   USAGE_LINGER_MS: positiveInt(20),
+  /** usage batches in the database at once: the next is parsed and written while the previous commits (ADR 0009) */
+  USAGE_CONCURRENCY: positiveInt(2),
   DATABASE_POOL_SIZE: positiveInt(10),
   /** budgets: billing settles the ingress's reservations in this Redis, under `${REDIS_PREFIX}:` */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),

@@ -37,6 +37,7 @@ export class UsageIngestService implements OnApplicationBootstrap, BeforeApplica
     this.consumer = new DurableBatchConsumer(this.nc, contracts.billingUsage, (batch) => this.handle(batch), {
       batchSize: this.env.USAGE_BATCH_SIZE,
       lingerMs: this.env.USAGE_LINGER_MS,
+      concurrency: this.env.USAGE_CONCURRENCY,
       target,
       ...(ackWaitMs !== undefined ? { ackWaitMs } : {}),
       onPoison: (raw, err) =>

@@ -84,6 +84,12 @@ describe('buildInsertBatch', () => {
     expect(values[0]).toEqual(['dup', 'other']);
     expect(values[9]).toEqual([1, 100]);
   });
+
+  it('puts the rows in request-id order (concurrent batches take the unique-index locks in one order)', () => {
+    const rows = ['r3', 'r10', 'a', 'r2'].map((requestId) => toUsageRow(event({ requestId })));
+    const { values } = buildInsertBatch(rows);
+    expect(values[0]).toEqual(['a', 'r10', 'r2', 'r3']);
+  });
 });
 
 describe('batchAccounts and batchDays', () => {

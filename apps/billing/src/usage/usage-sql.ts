@@ -149,11 +149,14 @@ const LIST_COST = `
  *  - for each NEW row only: one ledger transaction and its two entries (+cost on the debit account, -cost on the
  *    provider), and the balances of the touched accounts;
  *  - the daily-rollup state of the days that got new rows is dropped (those days are read raw until rolled up again).
+ * Rows go in request-id order and balances in account-id order: concurrent batches lock in one order.
  */
 export function buildInsertBatch(rows: readonly UsageRow[]): { text: string; values: unknown[] } {
   const unique = new Map<string, UsageRow>();
   for (const r of rows) if (!unique.has(r.requestId)) unique.set(r.requestId, r);
-  const list = [...unique.values()];
+  // in request-id order: two batches in flight at once (USAGE_CONCURRENCY) that share a request id (a redelivery, a
+  // late duplicate) take its unique-index lock in the same order, so one waits for the other instead of deadlocking
+  const list = [...unique.values()].sort((a, b) => (a.requestId < b.requestId ? -1 : a.requestId > b.requestId ? 1 : 0));
   const values = COLUMNS.map(([key]) => list.map((r) => r[key]));
   const cols = COLUMNS.map(([, col]) => col);
   const usageCols = USAGE_COLUMNS.filter((c) => c !== 'cost_nano_usd');
