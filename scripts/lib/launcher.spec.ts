@@ -26,6 +26,7 @@ describe('serviceEnv', () => {
       BILLING_PORT: '8090',
       SIMULATOR_URL: 'http://127.0.0.1:8099/v1',
       LOG_LEVEL: 'log',
+      NODE_OPTIONS: '--max-semi-space-size=32',
       GATEWAY_MASTER_KEY: 'sk-gw-master-x',
     });
     expect(env).not.toHaveProperty('GATEWAY_CONFIG');
@@ -39,6 +40,7 @@ describe('serviceEnv', () => {
     expect(env['PORT']).toBe('9000');
     expect(env['REDIS_PREFIX']).toBe('p1');
     expect(env['NATS_URL']).toBe('nats://n:4222');
+    expect(serviceEnv({ NODE_OPTIONS: '--max-old-space-size=512' }, { masterKey: 'k' })['NODE_OPTIONS']).toBe('--max-old-space-size=512');
     expect(env).not.toHaveProperty('GATEWAY_CONFIG');
     expect(env).not.toHaveProperty('X');
   });

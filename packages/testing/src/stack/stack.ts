@@ -91,6 +91,8 @@ export async function startStack(opts: StackOptions = {}): Promise<Stack> {
       /** the simulator's host root, for providers whose base URL is the host (anthropic, gemini) */
       SIMULATOR_ROOT_URL: simulator.url,
       LOG_LEVEL: echo ? 'log' : 'warn',
+      // the services' V8 flags as the launcher sets them (scripts/lib/launcher.mjs SERVICE_NODE_OPTIONS, ADR 0014)
+      NODE_OPTIONS: '--max-semi-space-size=32',
     };
     for (const [k, v] of Object.entries(opts.env ?? {})) env[k] = v.replaceAll('${SIMULATOR_URL}', `${simulator.url}/v1`).replaceAll('${SIMULATOR_ROOT_URL}', simulator.url);
     if (opts.configYaml) {
