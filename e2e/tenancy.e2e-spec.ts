@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '@gw/testing';
@@ -7,6 +8,7 @@ import { SIM_CONFIG, sql, until } from './helpers.js';
  * Issue 5, done when: 200 parallel requests at a key (and at a team of 5 keys) whose budget fits exactly 20 of them →
  * at most 20 succeed, and the spend the ledger settled is within the budget. Real stack: ingress reserves the
  * worst case in Redis, the executor calls the simulator, billing stores the usage and settles the reservation.
+ * Each threshold the settlement crosses reaches the webhook once: billing → JetStream → worker → POST.
  */
 describe('budgets that cannot be overshot', () => {
   let stack: Stack;
@@ -60,15 +62,45 @@ describe('budgets that cannot be overshot', () => {
     return results.filter((r) => r.status === 'fulfilled').length;
   };
 
+  /** the budget alerts webhook: every body it received, with the alert id header */
+  const alerts: Array<{ id: string; body: { id: string; thresholdPct: number; budgetUsd: string; spentUsd: string } }> = [];
+  let hook: Server;
+  const alertsFor = (id: string) => alerts.filter((a) => a.body.id === id);
+
   beforeAll(async () => {
-    stack = await startStack({ configYaml: SIM_CONFIG });
+    hook = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString('utf8')));
+      req.on('end', () => {
+        alerts.push({ id: String(req.headers['x-gateway-alert-id']), body: JSON.parse(text) as (typeof alerts)[number]['body'] });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const addr = hook.address();
+    const hookUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/budget-alerts`;
+    stack = await startStack({ configYaml: SIM_CONFIG, env: { BUDGET_ALERT_WEBHOOK_URL: hookUrl } });
     // what one such request really costs (the simulator answers the same prompt the same way)
     const probe = await stack.createKey();
     await client(probe.key).chat.completions.create(body, paid);
     costOfOne = await settled('key_id', probe.keyId, 1);
     expect(costOfOne).toBeGreaterThan(0n);
   });
-  afterAll(async () => stack?.close());
+  afterAll(async () => {
+    await stack?.close();
+    await new Promise((r) => hook?.close(r));
+  });
+
+  /** The thresholds a settled spend crossed reach the webhook, each exactly once. */
+  const expectAlerts = async (id: string, spentNanoUsd: bigint): Promise<void> => {
+    const first = await until(`a budget alert for ${id}`, async () => alertsFor(id)[0] ?? null, 30_000);
+    const limit = BigInt(first.body.budgetUsd.replace('.', '')); // nine decimals: nano-USD
+    const expected = [50, 80, 100].filter((p) => spentNanoUsd * 100n >= limit * BigInt(p));
+    await until(`alerts ${expected.join(', ')} for ${id}`, async () => (alertsFor(id).length >= expected.length ? true : null), 30_000);
+    await new Promise((r) => setTimeout(r, 1_000)); // nothing more, nothing twice
+    expect(alertsFor(id).map((a) => a.body.thresholdPct).sort((a, b) => a - b)).toEqual(expected);
+    expect(new Set(alertsFor(id).map((a) => a.id)).size).toBe(expected.length);
+  };
 
   it('a key whose budget fits exactly 20 requests: at most 20 of 200 succeed, settled spend ≤ budget', async () => {
     const budget = costOfOne * 20n;
@@ -82,7 +114,9 @@ describe('budgets that cannot be overshot', () => {
     const ok = await fire([key.key!]);
     expect(ok).toBeGreaterThan(0);
     expect(ok).toBeLessThanOrEqual(20);
-    expect(await settled('key_id', key.id, ok)).toBeLessThanOrEqual(budget);
+    const spent = await settled('key_id', key.id, ok);
+    expect(spent).toBeLessThanOrEqual(budget);
+    await expectAlerts(key.id, spent);
   }, 180_000);
 
   it('a team budget shared by 5 keys: the same', async () => {
@@ -97,6 +131,8 @@ describe('budgets that cannot be overshot', () => {
     const ok = await fire(keys);
     expect(ok).toBeGreaterThan(0);
     expect(ok).toBeLessThanOrEqual(20);
-    expect(await settled('team_id', team.id, ok)).toBeLessThanOrEqual(budget);
+    const spent = await settled('team_id', team.id, ok);
+    expect(spent).toBeLessThanOrEqual(budget);
+    await expectAlerts(team.id, spent);
   }, 180_000);
 });
