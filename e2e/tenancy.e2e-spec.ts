@@ -91,15 +91,17 @@ describe('budgets that cannot be overshot', () => {
     await new Promise((r) => hook?.close(r));
   });
 
-  /** The thresholds a settled spend crossed reach the webhook, each exactly once. */
-  const expectAlerts = async (id: string, spentNanoUsd: bigint): Promise<void> => {
-    const first = await until(`a budget alert for ${id}`, async () => alertsFor(id)[0] ?? null, 30_000);
-    const limit = BigInt(first.body.budgetUsd.replace('.', '')); // nine decimals: nano-USD
-    const expected = [50, 80, 100].filter((p) => spentNanoUsd * 100n >= limit * BigInt(p));
-    await until(`alerts ${expected.join(', ')} for ${id}`, async () => (alertsFor(id).length >= expected.length ? true : null), 30_000);
-    await new Promise((r) => setTimeout(r, 1_000)); // nothing more, nothing twice
+  /** The thresholds a settled spend crossed reach the webhook, each exactly once (and no other). */
+  const expectAlerts = async (id: string, spentNanoUsd: bigint, budgetNanoUsd: bigint): Promise<number[]> => {
+    const expected = [50, 80, 100].filter((p) => spentNanoUsd * 100n >= budgetNanoUsd * BigInt(p));
+    if (expected.length > 0) {
+      await until(`alerts ${expected.join(', ')} for ${id}`, async () => (alertsFor(id).length >= expected.length ? true : null), 30_000);
+    }
+    await new Promise((r) => setTimeout(r, 1_500)); // nothing more, nothing twice
     expect(alertsFor(id).map((a) => a.body.thresholdPct).sort((a, b) => a - b)).toEqual(expected);
     expect(new Set(alertsFor(id).map((a) => a.id)).size).toBe(expected.length);
+    for (const a of alertsFor(id)) expect(BigInt(a.body.budgetUsd.replace('.', ''))).toBe(budgetNanoUsd); // nine decimals
+    return expected;
   };
 
   it('a key whose budget fits exactly 20 requests: at most 20 of 200 succeed, settled spend ≤ budget', async () => {
@@ -116,7 +118,7 @@ describe('budgets that cannot be overshot', () => {
     expect(ok).toBeLessThanOrEqual(20);
     const spent = await settled('key_id', key.id, ok);
     expect(spent).toBeLessThanOrEqual(budget);
-    await expectAlerts(key.id, spent);
+    await expectAlerts(key.id, spent, budget);
   }, 180_000);
 
   it('a team budget shared by 5 keys: the same', async () => {
@@ -133,6 +135,26 @@ describe('budgets that cannot be overshot', () => {
     expect(ok).toBeLessThanOrEqual(20);
     const spent = await settled('team_id', team.id, ok);
     expect(spent).toBeLessThanOrEqual(budget);
-    await expectAlerts(team.id, spent);
+    await expectAlerts(team.id, spent, budget);
+  }, 180_000);
+
+  it('requests one after the other until the budget refuses: the thresholds crossed reach the webhook once each', async () => {
+    const budget = costOfOne * 20n;
+    const team = await admin('teams', { name: `alert-budget-${Date.now()}` });
+    const key = await admin('keys', { teamId: team.id, name: 'alerts', budgetUsd: Number(budget) / 1e9, budgetPeriod: 'monthly' });
+    let ok = 0;
+    for (let i = 0; i < 40; i++) {
+      try {
+        await client(key.key!).chat.completions.create(body, paid);
+      } catch (err) {
+        expect((err as InstanceType<typeof OpenAI.RateLimitError>).code).toBe('budget_exceeded');
+        break;
+      }
+      ok++;
+      await settled('key_id', key.id, ok); // billing stored it (and settles right after)
+    }
+    const spent = await settled('key_id', key.id, ok);
+    const fired = await expectAlerts(key.id, spent, budget);
+    expect(fired.length).toBeGreaterThan(0); // the reservation is at most half the budget: 50 % at least
   }, 180_000);
 });

@@ -45,13 +45,15 @@ export class AlertDelivery implements OnApplicationBootstrap, BeforeApplicationS
     const { ackWaitMs, ...target } = this.target ?? {};
     this.consumer = new OneByOneConsumer(this.nc, contracts.budgetAlerts, (alert) => this.deliver(alert), {
       target,
-      ...(ackWaitMs !== undefined ? { ackWaitMs } : {}),
+      // a call in progress (and the one pulled ahead) must finish well within the ack wait, or it is delivered twice
+      ackWaitMs: ackWaitMs ?? Math.max(60_000, 3 * this.env.BUDGET_ALERT_TIMEOUT_MS),
       nakDelayMs: this.env.BUDGET_ALERT_BACKOFF_MS,
       maxNakDelayMs: this.env.BUDGET_ALERT_MAX_BACKOFF_MS,
       onPoison: (raw, err) => {
         this.stats.poison++;
         this.logger.warn(`dropped a malformed budget alert (seq ${raw.seq}): ${err instanceof Error ? err.message.slice(0, 300) : String(err)}`);
       },
+      onError: (err) => this.logger.error(`budget alert consumer stopped: ${err instanceof Error ? err.message : String(err)}`),
       onRetry: (err, deliveryCount, delayMs) => {
         this.stats.retried++;
         this.logger.warn(

@@ -16,6 +16,8 @@ export type OneByOneOptions = {
   maxNakDelayMs: number;
   onPoison: (raw: JsMsg, err: unknown) => void;
   onRetry: (err: unknown, deliveryCount: number, delayMs: number) => void;
+  /** the pull loop itself failed (not a message): nothing is consumed until a restart */
+  onError: (err: unknown) => void;
 };
 
 /**
@@ -57,7 +59,7 @@ export class OneByOneConsumer<C extends DurableContract> {
     );
     const consumer = await jetstream(this.nc).consumers.get(stream, durableName);
     this.messages = await consumer.consume({ max_messages: 1 });
-    this.looping = this.loop(this.messages);
+    this.looping = this.loop(this.messages).catch((err: unknown) => this.opts.onError(err));
   }
 
   private async loop(messages: ConsumerMessages): Promise<void> {
