@@ -1,3 +1,4 @@
+import { createServer, type Server } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '@gw/testing';
@@ -7,6 +8,7 @@ import { SIM_CONFIG, sql, until } from './helpers.js';
  * Issue 5, done when: 200 parallel requests at a key (and at a team of 5 keys) whose budget fits exactly 20 of them →
  * at most 20 succeed, and the spend the ledger settled is within the budget. Real stack: ingress reserves the
  * worst case in Redis, the executor calls the simulator, billing stores the usage and settles the reservation.
+ * Each threshold the settlement crosses reaches the webhook once: billing → JetStream → worker → POST.
  */
 describe('budgets that cannot be overshot', () => {
   let stack: Stack;
@@ -60,15 +62,47 @@ describe('budgets that cannot be overshot', () => {
     return results.filter((r) => r.status === 'fulfilled').length;
   };
 
+  /** the budget alerts webhook: every body it received, with the alert id header */
+  const alerts: Array<{ id: string; body: { id: string; thresholdPct: number; budgetUsd: string; spentUsd: string } }> = [];
+  let hook: Server;
+  const alertsFor = (id: string) => alerts.filter((a) => a.body.id === id);
+
   beforeAll(async () => {
-    stack = await startStack({ configYaml: SIM_CONFIG });
+    hook = createServer((req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => (text += c.toString('utf8')));
+      req.on('end', () => {
+        alerts.push({ id: String(req.headers['x-gateway-alert-id']), body: JSON.parse(text) as (typeof alerts)[number]['body'] });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    const addr = hook.address();
+    const hookUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/budget-alerts`;
+    stack = await startStack({ configYaml: SIM_CONFIG, env: { BUDGET_ALERT_WEBHOOK_URL: hookUrl } });
     // what one such request really costs (the simulator answers the same prompt the same way)
     const probe = await stack.createKey();
     await client(probe.key).chat.completions.create(body, paid);
     costOfOne = await settled('key_id', probe.keyId, 1);
     expect(costOfOne).toBeGreaterThan(0n);
   });
-  afterAll(async () => stack?.close());
+  afterAll(async () => {
+    await stack?.close();
+    await new Promise((r) => hook?.close(r));
+  });
+
+  /** The thresholds a settled spend crossed reach the webhook, each exactly once (and no other). */
+  const expectAlerts = async (id: string, spentNanoUsd: bigint, budgetNanoUsd: bigint): Promise<number[]> => {
+    const expected = [50, 80, 100].filter((p) => spentNanoUsd * 100n >= budgetNanoUsd * BigInt(p));
+    if (expected.length > 0) {
+      await until(`alerts ${expected.join(', ')} for ${id}`, async () => (alertsFor(id).length >= expected.length ? true : null), 30_000);
+    }
+    await new Promise((r) => setTimeout(r, 1_500)); // nothing more, nothing twice
+    expect(alertsFor(id).map((a) => a.body.thresholdPct).sort((a, b) => a - b)).toEqual(expected);
+    expect(new Set(alertsFor(id).map((a) => a.id)).size).toBe(expected.length);
+    for (const a of alertsFor(id)) expect(BigInt(a.body.budgetUsd.replace('.', ''))).toBe(budgetNanoUsd); // nine decimals
+    return expected;
+  };
 
   it('a key whose budget fits exactly 20 requests: at most 20 of 200 succeed, settled spend ≤ budget', async () => {
     const budget = costOfOne * 20n;
@@ -82,7 +116,9 @@ describe('budgets that cannot be overshot', () => {
     const ok = await fire([key.key!]);
     expect(ok).toBeGreaterThan(0);
     expect(ok).toBeLessThanOrEqual(20);
-    expect(await settled('key_id', key.id, ok)).toBeLessThanOrEqual(budget);
+    const spent = await settled('key_id', key.id, ok);
+    expect(spent).toBeLessThanOrEqual(budget);
+    await expectAlerts(key.id, spent, budget);
   }, 180_000);
 
   it('a team budget shared by 5 keys: the same', async () => {
@@ -97,6 +133,28 @@ describe('budgets that cannot be overshot', () => {
     const ok = await fire(keys);
     expect(ok).toBeGreaterThan(0);
     expect(ok).toBeLessThanOrEqual(20);
-    expect(await settled('team_id', team.id, ok)).toBeLessThanOrEqual(budget);
+    const spent = await settled('team_id', team.id, ok);
+    expect(spent).toBeLessThanOrEqual(budget);
+    await expectAlerts(team.id, spent, budget);
+  }, 180_000);
+
+  it('requests one after the other until the budget refuses: the thresholds crossed reach the webhook once each', async () => {
+    const budget = costOfOne * 20n;
+    const team = await admin('teams', { name: `alert-budget-${Date.now()}` });
+    const key = await admin('keys', { teamId: team.id, name: 'alerts', budgetUsd: Number(budget) / 1e9, budgetPeriod: 'monthly' });
+    let ok = 0;
+    for (let i = 0; i < 40; i++) {
+      try {
+        await client(key.key!).chat.completions.create(body, paid);
+      } catch (err) {
+        expect((err as InstanceType<typeof OpenAI.RateLimitError>).code).toBe('budget_exceeded');
+        break;
+      }
+      ok++;
+      await settled('key_id', key.id, ok); // billing stored it (and settles right after)
+    }
+    const spent = await settled('key_id', key.id, ok);
+    const fired = await expectAlerts(key.id, spent, budget);
+    expect(fired.length).toBeGreaterThan(0); // the reservation is at most half the budget: 50 % at least
   }, 180_000);
 });

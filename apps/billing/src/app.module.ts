@@ -3,7 +3,7 @@ import { NatsModule } from '@gw/transport';
 import { AdminAuthGuard, FinanceAuthGuard } from './auth/finance-auth.guard.js';
 import type { BillingEnv } from './config/env.js';
 import type { GatewayConfig } from '@gw/contracts';
-import { BILLING_ENV, GATEWAY_CONFIG, USAGE_TARGET } from './config/tokens.js';
+import { ALERT_TARGET, BILLING_ENV, GATEWAY_CONFIG, USAGE_TARGET } from './config/tokens.js';
 import { DocsHttp } from './docs/docs.http.js';
 import { MetricsService } from './metrics/metrics.service.js';
 import { PricesHttp } from './prices/prices.http.js';
@@ -22,7 +22,7 @@ import { RollupRepository } from './rollup/rollup.repository.js';
 import { RollupRpc } from './rollup/rollup.rpc.js';
 import { UsageIngestService, type UsageTargetOverride } from './usage/usage-ingest.service.js';
 import { UsageRepository } from './usage/usage.repository.js';
-import { AlertSender } from './budgets/alert.sender.js';
+import { AlertPublisher } from './budgets/alert.publisher.js';
 import { SettlementService } from './budgets/settlement.service.js';
 
 export type BillingModuleOptions = {
@@ -30,6 +30,8 @@ export type BillingModuleOptions = {
   usageTarget?: UsageTargetOverride;
   /** tests: the gateway config whose prices are seeded (default: GATEWAY_CONFIG, else the built-in one) */
   gatewayConfig?: GatewayConfig;
+  /** tests: publish budget alerts to a unique JetStream stream/subject instead of the contract's */
+  alertTarget?: { stream: string; subject: string };
 };
 
 @Module({})
@@ -41,7 +43,7 @@ export class AppModule {
       PgPoolLifecycle,
       UsageRepository,
       UsageIngestService,
-      AlertSender,
+      AlertPublisher,
       SettlementService,
       RollupRepository,
       ReportsRepository,
@@ -56,6 +58,7 @@ export class AppModule {
       ReconcileService,
     ];
     if (opts.usageTarget) providers.push({ provide: USAGE_TARGET, useValue: opts.usageTarget });
+    if (opts.alertTarget) providers.push({ provide: ALERT_TARGET, useValue: opts.alertTarget });
     if (opts.gatewayConfig) providers.push({ provide: GATEWAY_CONFIG, useValue: opts.gatewayConfig });
     return {
       module: AppModule,

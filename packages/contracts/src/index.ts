@@ -6,3 +6,4 @@ export * from './registry.js';
 export * from './money.js';
 export * from './anthropic.js';
 export * from './embeddings.js';
+export * from './alerts.js';

@@ -23,6 +23,7 @@ import {
   TargetOutcomeBatch,
 } from './control.js';
 import { UsageEvent } from './chat.js';
+import { BudgetAlertEvent } from './alerts.js';
 
 /** The services: each is a NATS queue group of the same name. */
 export const SERVICES = ['ingress', 'router', 'executor', 'cache', 'billing', 'moderation', 'worker'] as const;
@@ -177,6 +178,15 @@ export const contracts = {
     durableName: 'billing-usage',
     service: 'billing',
     schema: UsageEvent,
+  },
+  /** budget thresholds crossed (billing publishes, message id = budgetAlertId); the worker POSTs them to the webhook */
+  budgetAlerts: {
+    kind: 'durable',
+    subject: 'worker.evt.budget-alert.v1',
+    stream: 'ALERTS',
+    durableName: 'worker-budget-alerts',
+    service: 'worker',
+    schema: BudgetAlertEvent,
   },
   ...pings(),
 } as const;

@@ -16,6 +16,14 @@ class WorkerPing {
     return { service: 'worker', at: Date.now() };
   }
 }
+/** the worker's other contract (a durable one): its handler only has to exist */
+@Injectable()
+class WorkerAlerts {
+  @Handles('budgetAlerts')
+  deliver() {
+    return undefined;
+  }
+}
 @Injectable()
 class SecondWorkerPing {
   @Handles('workerPing')
@@ -50,18 +58,18 @@ describe('the contract boot check', () => {
   };
 
   it('boots when every contract the service serves has exactly one handler', async () => {
-    await expect(boot([WorkerPing])).resolves.toBeTruthy();
+    await expect(boot([WorkerPing, WorkerAlerts])).resolves.toBeTruthy();
   });
 
   it('refuses to boot when a contract has no handler, naming it', async () => {
-    await expect(boot([])).rejects.toThrow(/workerPing \(worker\.rpc\.ping\.v1\): 0 handlers/);
+    await expect(boot([WorkerAlerts])).rejects.toThrow(/workerPing \(worker\.rpc\.ping\.v1\): 0 handlers/);
   });
 
   it('refuses to boot when a contract has two handlers', async () => {
-    await expect(boot([WorkerPing, SecondWorkerPing])).rejects.toThrow(/workerPing .*: 2 handlers/);
+    await expect(boot([WorkerPing, SecondWorkerPing, WorkerAlerts])).rejects.toThrow(/workerPing .*: 2 handlers/);
   });
 
   it('refuses a handler of a subject that is not in the registry', async () => {
-    await expect(boot([WorkerPing, StrayHandler])).rejects.toThrow(/unknown:not\.in\.the\.registry\.v1: not in the contract registry/);
+    await expect(boot([WorkerPing, WorkerAlerts, StrayHandler])).rejects.toThrow(/unknown:not\.in\.the\.registry\.v1: not in the contract registry/);
   });
 });

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Budgets, type BudgetAlert } from '@gw/budgets';
-import { formatNanoUsd, type UsageEvent } from '@gw/contracts';
+import { formatNanoUsd, type BudgetAlertEvent, type UsageEvent } from '@gw/contracts';
 import { Redis } from 'ioredis';
 import type { BillingEnv } from '../config/env.js';
 import { BILLING_ENV } from '../config/tokens.js';
-import { AlertSender } from './alert.sender.js';
+import { AlertPublisher } from './alert.publisher.js';
 
 /**
  * Settles the ingress's budget reservations to the real cost once a batch of usage is durably stored: one Redis
@@ -19,7 +19,7 @@ export class SettlementService implements OnApplicationShutdown {
 
   constructor(
     @Inject(BILLING_ENV) env: BillingEnv,
-    private readonly alerts: AlertSender,
+    private readonly alerts: AlertPublisher,
   ) {
     this.redis = new Redis(env.REDIS_URL, {
       lazyConnect: false,
@@ -42,7 +42,7 @@ export class SettlementService implements OnApplicationShutdown {
       this.logger.log(
         `budget ${a.scope} ${a.id} (${a.periodId}) reached ${a.thresholdPct} %: ${formatNanoUsd(a.spentNanoUsd)} of ${formatNanoUsd(a.limitNanoUsd)} USD`,
       );
-      this.alerts.send(alertBody(a));
+      this.alerts.publish(alertBody(a)); // durable: the worker delivers it to the webhook
     }
   }
 
@@ -60,17 +60,8 @@ export class SettlementService implements OnApplicationShutdown {
   }
 }
 
-export type BudgetAlertBody = {
-  type: 'budget.threshold';
-  scope: 'key' | 'team';
-  id: string;
-  period: string;
-  thresholdPct: number;
-  spentUsd: string;
-  budgetUsd: string;
-};
-
-function alertBody(a: BudgetAlert): BudgetAlertBody {
+/** The alert as the webhook receives it (an external format, `contracts.budgetAlerts`). */
+export function alertBody(a: BudgetAlert): BudgetAlertEvent {
   return {
     type: 'budget.threshold',
     scope: a.scope,

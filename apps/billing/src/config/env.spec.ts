@@ -16,7 +16,6 @@ describe('billing env', () => {
       DATABASE_POOL_SIZE: 10,
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_PREFIX: 'gw',
-      BUDGET_ALERT_BACKOFF_MS: 500,
     });
   });
 

@@ -18,10 +18,6 @@ const Env = z.object({
   /** budgets: billing settles the ingress's reservations in this Redis, under `${REDIS_PREFIX}:` */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('gw'),
-  /** budget alerts (50/80/100 %) are POSTed here as JSON; unset = no alerts */
-  BUDGET_ALERT_WEBHOOK_URL: z.url().optional(),
-  /** first retry delay of an alert delivery (doubles each attempt, 5 attempts) */
-  BUDGET_ALERT_BACKOFF_MS: positiveInt(500),
   /** the YAML gateway config: the targets' prices are seeded into billing.prices on boot */
   GATEWAY_CONFIG: z.string().optional(),
 });

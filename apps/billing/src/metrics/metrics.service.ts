@@ -22,4 +22,10 @@ export class MetricsService {
     labelNames: ['result'] as const,
     registers: [this.registry],
   });
+  readonly alertsPublished = new Counter({
+    name: 'gw_billing_budget_alerts_published_total',
+    help: 'budget alerts handed to JetStream for the worker, by result (ok | failed: lost after every retry, logged)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
 }

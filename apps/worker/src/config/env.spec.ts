@@ -17,7 +17,16 @@ describe('worker env', () => {
       ROLLUP_RPC_TIMEOUT_MS: 60_000,
       WORKER_LOCK_DURATION_MS: 30_000,
       WORKER_STALLED_INTERVAL_MS: 30_000,
+      BUDGET_ALERT_TIMEOUT_MS: 5_000,
+      BUDGET_ALERT_BACKOFF_MS: 1_000,
+      BUDGET_ALERT_MAX_BACKOFF_MS: 300_000,
     });
+  });
+
+  it('takes a budget alert webhook URL; empty means none (docker compose passes an unset variable as empty)', () => {
+    expect(loadEnv({ BUDGET_ALERT_WEBHOOK_URL: 'http://hooks.example/x' }).BUDGET_ALERT_WEBHOOK_URL).toBe('http://hooks.example/x');
+    expect(loadEnv({ BUDGET_ALERT_WEBHOOK_URL: '' }).BUDGET_ALERT_WEBHOOK_URL).toBeUndefined();
+    expect(() => loadEnv({ BUDGET_ALERT_WEBHOOK_URL: 'not a url' })).toThrow(/BUDGET_ALERT_WEBHOOK_URL/);
   });
 
   it('lists every bad variable at once', () => {

@@ -31,6 +31,13 @@ const Env = z.object({
   /** a job whose worker died is taken over by another worker once its lock expires */
   WORKER_LOCK_DURATION_MS: positiveInt(30_000),
   WORKER_STALLED_INTERVAL_MS: positiveInt(30_000),
+  /** budget alerts (50/80/100 %) are POSTed here as JSON; unset or empty = alerts are acknowledged and dropped */
+  BUDGET_ALERT_WEBHOOK_URL: z.preprocess((v) => (v === '' ? undefined : v), z.url().optional()),
+  /** deadline of one webhook call */
+  BUDGET_ALERT_TIMEOUT_MS: positiveInt(5_000),
+  /** delay before the first retry of an undelivered alert; doubles with each retry up to BUDGET_ALERT_MAX_BACKOFF_MS */
+  BUDGET_ALERT_BACKOFF_MS: positiveInt(1_000),
+  BUDGET_ALERT_MAX_BACKOFF_MS: positiveInt(300_000),
 });
 export type WorkerEnv = z.infer<typeof Env>;
 
