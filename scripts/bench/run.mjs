@@ -25,6 +25,8 @@ const CONCURRENCY = Number(args.get('concurrency') ?? 64);
 // requests (probe.mjs: 3.4 → 2.6 → 2.3 → 2.1 ms added over successive blocks of 1,500), and a gateway in service is
 // warm. The first 300 pairs are also reported on their own ("cold") so the warm-up is visible, not hidden.
 const WARMUP = Number(args.get('warmup') ?? 4000);
+/** seconds of load at the throughput concurrency before the measured run (not counted) */
+const THROUGHPUT_WARMUP_S = Number(args.get('throughput-warmup') ?? 5);
 const COLD = 300;
 // --only=latency,throughput,streams,dead-primary,planning (default: all)
 const ONLY = new Set((args.get('only') ?? 'latency,throughput,streams,dead-primary,planning').split(','));
@@ -140,7 +142,7 @@ async function latencyAtConcurrency1(stack, key) {
   };
 }
 
-function cannon(url, headers) {
+function cannon(url, headers, durationS = DURATION_S) {
   return new Promise((resolve, reject) => {
     autocannon(
       {
@@ -148,7 +150,7 @@ function cannon(url, headers) {
         method: 'POST',
         headers: { ...headers, 'content-type': 'application/json' },
         connections: CONCURRENCY,
-        duration: DURATION_S,
+        duration: durationS,
         setupClient: (client) => client.setBody(body()),
         requests: [{ setupRequest: (req) => ({ ...req, body: body() }) }],
       },
@@ -159,6 +161,9 @@ function cannon(url, headers) {
 
 async function throughput(stack, key) {
   const direct = await cannon(stack.simulator.url, {});
+  // warm-up at the same concurrency, not counted (without it a fresh stack runs at ~60 % of its rate: every
+  // service's JIT and heap are still growing; after the latency phase the services are warm already)
+  if (THROUGHPUT_WARMUP_S > 0) await cannon(stack.ingressUrl, { authorization: `Bearer ${key}` }, THROUGHPUT_WARMUP_S);
   const pids = Object.values(stack.processes.pids());
   const cpu0 = cpuSeconds(pids);
   let peak = {};
@@ -172,6 +177,7 @@ async function throughput(stack, key) {
   return {
     concurrency: CONCURRENCY,
     durationS: DURATION_S,
+    warmupS: THROUGHPUT_WARMUP_S,
     direct: { rps: direct.requests.average, non2xx: direct.non2xx, errors: direct.errors },
     gateway: {
       rps: gw.requests.average,
