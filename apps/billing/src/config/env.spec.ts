@@ -11,7 +11,7 @@ describe('billing env', () => {
       GATEWAY_MASTER_KEY: 'dev-master-key-123456',
       LOG_LEVEL: 'log',
       USAGE_BATCH_SIZE: 500,
-      USAGE_LINGER_MS: 20,
+      USAGE_LINGER_MS: 100,
       USAGE_CONCURRENCY: 2,
       DATABASE_POOL_SIZE: 10,
       REDIS_URL: 'redis://127.0.0.1:6379',
