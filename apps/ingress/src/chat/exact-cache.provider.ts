@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit, type Provider } from '@nestjs/common';
 import { createRedis, ExactCache } from '@gw/exact-cache';
+import { throttledWarn, WARN_EVERY_MS } from '../common/throttled-warn.js';
 import type { IngressEnv } from '../config/env.js';
 import { EXACT_CACHE, INGRESS_ENV } from '../config/tokens.js';
 
@@ -20,21 +21,16 @@ export const exactCacheProvider: Provider = {
     ),
 };
 
-const CONNECTION_LOG_EVERY_MS = 5_000;
-
 /** Connects at boot (a Redis that is down does not stop the boot: lookups fail open) and closes on shutdown. */
 @Injectable()
 export class ExactCacheLifecycle implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ExactCache');
-  private lastLogAt = 0;
   constructor(@Inject(EXACT_CACHE) private readonly reader: ExactCache) {}
   async onModuleInit(): Promise<void> {
-    this.reader.onConnectionError((err) => {
-      const now = Date.now();
-      if (now - this.lastLogAt < CONNECTION_LOG_EVERY_MS) return;
-      this.lastLogAt = now;
-      this.logger.warn(`redis (exact cache) unavailable, lookups are misses and stores are dropped until it is back (logged at most every ${CONNECTION_LOG_EVERY_MS} ms): ${err.message}`);
-    });
+    const warn = throttledWarn(this.logger);
+    this.reader.onConnectionError((err) =>
+      warn(`redis (exact cache) unavailable, lookups are misses and stores are dropped until it is back (logged at most every ${WARN_EVERY_MS} ms): ${err.message}`),
+    );
     await this.reader.connect();
   }
   async onApplicationShutdown(): Promise<void> {

@@ -1,8 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { GatewayError } from '@gw/contracts';
+import { throttledWarn, WARN_EVERY_MS } from '../common/throttled-warn.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-
-const LOG_EVERY_MS = 5_000;
 
 export type FailOpenDependency = 'moderation' | 'cache';
 
@@ -13,16 +12,16 @@ export type FailOpenDependency = 'moderation' | 'cache';
 @Injectable()
 export class FailOpen {
   private readonly logger = new Logger('Chat');
-  private readonly lastLog = new Map<FailOpenDependency, number>();
+  private readonly warn: Record<FailOpenDependency, (message: string) => void> = {
+    moderation: throttledWarn(this.logger),
+    cache: throttledWarn(this.logger),
+  };
 
   constructor(private readonly metrics: MetricsService) {}
 
   record(dependency: FailOpenDependency, err: unknown): void {
     this.metrics.failOpen.inc({ dependency });
-    const now = Date.now();
-    if (now - (this.lastLog.get(dependency) ?? 0) < LOG_EVERY_MS) return;
-    this.lastLog.set(dependency, now);
     const why = err instanceof GatewayError ? `${err.code}: ${err.message}` : err instanceof Error ? err.message : 'unexpected error';
-    this.logger.warn(`${dependency} unavailable, going on without it (fail open; logged at most every ${LOG_EVERY_MS} ms): ${why}`);
+    this.warn[dependency](`${dependency} unavailable, going on without it (fail open; logged at most every ${WARN_EVERY_MS} ms): ${why}`);
   }
 }

@@ -2,6 +2,7 @@ import type { Provider } from '@nestjs/common';
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { Budgets } from '@gw/budgets';
 import { Redis } from 'ioredis';
+import { throttledWarn } from '../common/throttled-warn.js';
 import type { IngressEnv } from '../config/env.js';
 import { INGRESS_ENV } from '../config/tokens.js';
 
@@ -28,14 +29,8 @@ export const redisProvider: Provider = {
       retryStrategy: (times) => Math.min(50 * times, 1_000),
     });
     // connection errors at most every 5 s (without a listener ioredis prints every reconnect attempt)
-    const logger = new Logger('Redis');
-    let lastLogAt = 0;
-    redis.on('error', (err: Error) => {
-      const now = Date.now();
-      if (now - lastLogAt < 5_000) return;
-      lastLogAt = now;
-      logger.warn(`redis (limits, budgets) unavailable; limited or budgeted keys get 503 until it is back: ${err.message}`);
-    });
+    const warn = throttledWarn(new Logger('Redis'));
+    redis.on('error', (err: Error) => warn(`redis (limits, budgets) unavailable; limited or budgeted keys get 503 until it is back: ${err.message}`));
     return redis;
   },
 };
