@@ -122,6 +122,13 @@ async function main() {
     // warm-up: JIT, script load, connections
     for (let i = 0; i < 2_000; i++) await step(pick());
 
+    // Redis's own time per EVALSHA while measuring (INFO commandstats; every EVALSHA on this Redis counts, so it is
+    // this step's only on a quiet machine): what the script costs, apart from the round trip and the client
+    const evalshaStats = async () => {
+      const m = /cmdstat_evalsha:calls=(\d+),usec=(\d+)/.exec(await redis.info('commandstats'));
+      return m ? { calls: Number(m[1]), usec: Number(m[2]) } : { calls: 0, usec: 0 };
+    };
+    const evalshaBefore = await evalshaStats();
     const warm = [];
     const ping = [];
     const authOnly = [];
@@ -155,6 +162,11 @@ async function main() {
       }
       measuring = false;
     }
+    const evalshaAfter = await evalshaStats();
+    const redisUsPerEvalsha =
+      evalshaAfter.calls > evalshaBefore.calls
+        ? (evalshaAfter.usec - evalshaBefore.usec) / (evalshaAfter.calls - evalshaBefore.calls)
+        : null;
     const result = {
       at: new Date().toISOString(),
       commit: execSync('git rev-parse --short HEAD', { cwd: ROOT }).toString().trim(),
@@ -168,6 +180,7 @@ async function main() {
       authOnlyWarm: stats(authOnly),
       limitsOnly: stats(limitsOnly),
       redisPingFloor: stats(ping),
+      redisUsPerEvalsha,
     };
     console.log(JSON.stringify(result, null, 2));
     const dir = path.join(ROOT, 'bench-results');
@@ -175,7 +188,7 @@ async function main() {
     const file = path.join(dir, `auth-${result.at.replace(/[:.]/g, '-')}.json`);
     writeFileSync(file, JSON.stringify(result, null, 2));
     console.log(
-      `\nadmission p50 ${result.admission.p50Ms.toFixed(3)} ms, p99 ${result.admission.p99Ms.toFixed(3)} ms (Redis PING p50 ${result.redisPingFloor.p50Ms.toFixed(3)}, p99 ${result.redisPingFloor.p99Ms.toFixed(3)} ms; key reads from the database while measuring: ${keyReadsWhileMeasuring}, waited for: ${stepsWaitingForKeyRead}; load ${load1AtStart.toFixed(2)} → ${result.machine.load1.toFixed(2)}); written to ${file}`,
+      `\nadmission p50 ${result.admission.p50Ms.toFixed(3)} ms, p99 ${result.admission.p99Ms.toFixed(3)} ms (Redis PING p50 ${result.redisPingFloor.p50Ms.toFixed(3)}, p99 ${result.redisPingFloor.p99Ms.toFixed(3)} ms; Redis time per ADMIT ${redisUsPerEvalsha?.toFixed(1) ?? '?'} µs; key reads from the database while measuring: ${keyReadsWhileMeasuring}, waited for: ${stepsWaitingForKeyRead}; load ${load1AtStart.toFixed(2)} → ${result.machine.load1.toFixed(2)}); written to ${file}`,
     );
   } finally {
     await prisma?.$disconnect();
