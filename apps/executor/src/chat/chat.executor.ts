@@ -24,19 +24,13 @@ import type { UsageRecorder } from '../usage/usage.recorder.js';
 import { chunkChars, completionChars, estimateTokens, promptChars } from './usage-estimate.js';
 import { backoffMs, isTransient, NO_POLICY, pause } from './retry.js';
 import { RoutingStory, type OutcomeSink } from './routing-story.js';
+import { claimAnswer, hedgedPair, HedgeLost, hedges, type HedgeBook, type StepResult } from './hedge.js';
 
 type Attempt = ResultMeta['attempts'][number];
 type AbortWhy = 'timeout' | 'cancel' | 'deadline' | 'ttft' | 'hedge';
 
-/** The losing attempt of a hedged pair: not a failure of its target, and not billed beyond what it reported. */
-class HedgeLost extends GatewayError {
-  constructor() {
-    super('CANCELLED', 'another target answered first (hedged request)');
-  }
-}
-
-/** Everything one request carries through its attempts. */
-type Run = {
+/** Everything one request carries through its attempts (and what it keeps of its hedged pairs). */
+type Run = HedgeBook & {
   meta: RequestMeta;
   /** null until the body parsed */
   body: ChatCompletionRequest | null;
@@ -59,14 +53,7 @@ type Run = {
   /** the request deadline, or the total timeout of the plan's policy when sooner */
   deadlineAt: number;
   story: RoutingStory | null;
-  /** the target whose answer went to the client (hedged requests: the first to answer) */
-  winner: PlanTarget | null;
-  /** usage the losers of hedged pairs reported (an aborted loser reports none): billed beside the winner's */
-  hedgeUsage: Array<{ target: PlanTarget; usage: Usage }>;
 };
-
-/** Failures of one step of the walk (one target, or a hedged pair), or 'ok'. */
-type StepResult = 'ok' | Array<{ target: PlanTarget; error: GatewayError }>;
 
 const decoder = new TextDecoder();
 const ERROR_BODY_LIMIT = 64 * 1024;
@@ -203,8 +190,8 @@ export class ChatExecutor {
         const next = targets[i + 1];
         last = target;
         let step: StepResult;
-        if (run.policy.hedge && !run.meta.stream && next && target.hedgeAfterMs !== undefined) {
-          step = await this.hedged(run, body, target, next);
+        if (hedges(run.policy, run.meta.stream, target, next)) {
+          step = await hedgedPair(target, next, (t, hedge) => this.tryTarget(run, body, t, hedge));
           // the pair ran side by side: the second target is spent unless the first failed before the hedge began
           if (step === 'ok' || step.length > 1) i++;
           if (step !== 'ok' && step.length > 1) last = next;
@@ -251,30 +238,6 @@ export class ChatExecutor {
       else run.story?.failed(target, e, latencyMs);
       return e;
     }
-  }
-
-  /**
-   * A hedged pair (non-stream): `a` starts; when it has not answered within its hedgeAfterMs (the router's recent
-   * p95 of it), `b` starts too. The first answer wins and the other is aborted upstream. `a` failing before the
-   * hedge began is an ordinary failure (the walk moves on to `b`).
-   */
-  private async hedged(run: Run, body: ChatCompletionRequest, a: PlanTarget, b: PlanTarget): Promise<StepResult> {
-    const acA = new AbortController();
-    const acB = new AbortController();
-    const pA = this.tryTarget(run, body, a, acA.signal);
-    let timer: NodeJS.Timeout | undefined;
-    const early = await Promise.race([pA.then((r) => ({ r })), new Promise<null>((res) => (timer = setTimeout(() => res(null), a.hedgeAfterMs ?? 0)))]);
-    clearTimeout(timer);
-    if (early) return early.r === null ? 'ok' : [{ target: a, error: early.r }];
-    const pB = this.tryTarget(run, body, b, acB.signal);
-    void pA.then((r) => r === null && acB.abort());
-    void pB.then((r) => r === null && acA.abort());
-    const [ra, rb] = await Promise.all([pA, pB]);
-    if (ra === null || rb === null) return 'ok';
-    return [
-      { target: a, error: ra },
-      { target: b, error: rb },
-    ];
   }
 
   private async attempt(run: Run, body: ChatCompletionRequest, target: PlanTarget, t0: number, hedge: AbortSignal | null): Promise<void> {
@@ -339,12 +302,8 @@ export class ChatExecutor {
       throw err;
     }
     const completion = resolved.adapter.chat.parseResponse(json, ctx);
-    if (run.winner !== null) {
-      // a hedged pair where the other answered first: keep what this provider reported, and lose
-      if (completion.usage) run.hedgeUsage.push({ target, usage: completion.usage });
-      throw new HedgeLost();
-    }
-    run.winner = target;
+    // a hedged pair where the other answered first: keep what this provider reported, and lose
+    claimAnswer(run, target, completion.usage);
     run.billed = target;
     run.upstreamModel = completion.model;
     run.usage = completion.usage ?? null;
