@@ -15,7 +15,6 @@ import {
   type UsageEventInput,
 } from '@gw/contracts';
 import type { ChatContext } from '@gw/providers';
-import type { z } from 'zod';
 import type { FrameWriter, StreamRequest } from '@gw/transport';
 import type { ImageFetcher } from '../images/image-fetcher.js';
 import type { ProviderDirectory, ResolvedTarget } from '../providers/provider-directory.js';
@@ -25,9 +24,10 @@ import { chunkChars, completionChars, estimateTokens, promptChars } from './usag
 import { backoffMs, isTransient, NO_POLICY, pause } from './retry.js';
 import { RoutingStory, type OutcomeSink } from './routing-story.js';
 import { claimAnswer, hedgedPair, HedgeLost, hedges, type HedgeBook, type StepResult } from './hedge.js';
+import { parseBody, parseHeader } from './request-parsing.js';
+import { mapAbort, readText, type AbortWhy } from '../upstream/upstream-errors.js';
 
 type Attempt = ResultMeta['attempts'][number];
-type AbortWhy = 'timeout' | 'cancel' | 'deadline' | 'ttft' | 'hedge';
 
 /** Everything one request carries through its attempts (and what it keeps of its hedged pairs). */
 type Run = HedgeBook & {
@@ -55,8 +55,6 @@ type Run = HedgeBook & {
   story: RoutingStory | null;
 };
 
-const decoder = new TextDecoder();
-const ERROR_BODY_LIMIT = 64 * 1024;
 const PLAN_CACHE_MAX = 1_024;
 
 /**
@@ -466,66 +464,4 @@ function resultMeta(run: Run, target: PlanTarget): ResultMeta {
   const meta: ResultMeta = { providerId: target.providerId, model: run.upstreamModel ?? target.model, attempts: run.attempts };
   if (run.story) meta.route = run.story.header();
   return meta;
-}
-
-export function parseHeader<T>(raw: string | undefined, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T | null {
-  if (!raw) return null;
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  const parsed = schema.safeParse(v);
-  return parsed.success ? parsed.data : null;
-}
-
-/** The request body, parsed once against its schema. The ingress validated it; a bad one here is still a clean 400. */
-export function parseBody<T>(data: Uint8Array, schema: z.ZodType<T>): T {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(decoder.decode(data));
-  } catch {
-    throw new GatewayError('INVALID_REQUEST', 'the request body is not JSON');
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new GatewayError('INVALID_REQUEST', issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid request', {
-      param: issue?.path.join('.') || null,
-    });
-  }
-  return parsed.data;
-}
-
-export async function readText(res: UpstreamResponse): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const piece of res.body) {
-    const b = piece as Buffer;
-    if (size < ERROR_BODY_LIMIT) parts.push(b);
-    size += b.length;
-  }
-  return Buffer.concat(parts).toString('utf8').slice(0, ERROR_BODY_LIMIT);
-}
-
-/** An error of an attempt, with our own aborts named for what they were. */
-export function mapAbort(err: unknown, why: AbortWhy | null, target: PlanTarget, started: boolean, ttftMs: number | null = null): GatewayError {
-  switch (why) {
-    case 'hedge':
-      return new HedgeLost();
-    case 'ttft':
-      return new GatewayError('PROVIDER_TIMEOUT', `${target.providerId} sent no first token within ${ttftMs ?? 0} ms`);
-    case 'cancel':
-      return new GatewayError('CANCELLED', 'the client went away');
-    case 'deadline':
-      return new GatewayError('DEADLINE_EXCEEDED', 'the request deadline passed', { status: 504 });
-    case 'timeout':
-      return new GatewayError('PROVIDER_TIMEOUT', `${target.providerId} did not answer within ${target.timeoutMs} ms`);
-    case null:
-      break;
-  }
-  if (err instanceof GatewayError) return err;
-  if (started) return new GatewayError('PROVIDER_ERROR', 'upstream stream ended early');
-  return new GatewayError('PROVIDER_UNAVAILABLE', `cannot reach ${target.providerId}`);
 }
