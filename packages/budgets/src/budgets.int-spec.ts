@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Budgets, type BudgetScope, type RateScope } from './budgets.js';
+import { Budgets, type AdmitRequest, type BudgetScope, type RateScope } from './budgets.js';
 
 // Real Redis (shared with other suites): every key of this file lives under a fresh prefix.
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
@@ -25,22 +25,17 @@ const noRates: RateScope[] = [];
 let seq = 0;
 const req = () => `req-${++seq}-${id()}`;
 
+/** One ADMIT: a fresh request id, now, one token, nothing held and no scopes, unless `r` says otherwise. */
+const admitOne = (b: Budgets, r: Partial<AdmitRequest>) =>
+  b.admit({ requestId: req(), nowMs: Date.now(), tokens: 1, amountNanoUsd: 0n, rates: noRates, budgets: [], ...r });
+
 describe('budgets (Lua on real Redis)', () => {
   it('200 concurrent reservations against a budget that fits exactly 20: 20 pass', async () => {
     const b = new Budgets(redis, { prefix });
     const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 20n * 1_234_567n, period: 'monthly' };
     const now = Date.now();
     const results = await Promise.all(
-      Array.from({ length: 200 }, () =>
-        b.admit({
-          requestId: req(),
-          nowMs: now,
-          tokens: 10,
-          amountNanoUsd: 1_234_567n,
-          rates: noRates,
-          budgets: [budget],
-        }),
-      ),
+      Array.from({ length: 200 }, () => admitOne(b, { nowMs: now, tokens: 10, amountNanoUsd: 1_234_567n, budgets: [budget] })),
     );
     expect(results.filter((r) => r.ok)).toHaveLength(20);
     const denied = results.find((r) => !r.ok);
@@ -58,12 +53,8 @@ describe('budgets (Lua on real Redis)', () => {
     const keys = Array.from({ length: 5 }, id);
     const results = await Promise.all(
       Array.from({ length: 200 }, (_, i) =>
-        (i % 2 ? b1 : b2).admit({
-          requestId: req(),
-          nowMs: Date.now(),
-          tokens: 1,
+        admitOne(i % 2 ? b1 : b2, {
           amountNanoUsd: 1000n,
-          rates: noRates,
           budgets: [{ scope: 'key', id: keys[i % 5] ?? '', limitNanoUsd: 1_000_000n, period: 'total' }, team],
         }),
       ),
@@ -75,46 +66,14 @@ describe('budgets (Lua on real Redis)', () => {
     const b = new Budgets(redis, { prefix });
     const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 1000n, period: 'total' };
     const r1 = req();
-    expect(
-      (
-        await b.admit({
-          requestId: r1,
-          nowMs: Date.now(),
-          tokens: 5,
-          amountNanoUsd: 600n,
-          rates: noRates,
-          budgets: [budget],
-        })
-      ).ok,
-    ).toBe(true);
+    const admit = (requestId = req()) => admitOne(b, { requestId, tokens: 5, amountNanoUsd: 600n, budgets: [budget] });
+    expect((await admit(r1)).ok).toBe(true);
     // 600 held: a second 600 does not fit
-    expect(
-      (
-        await b.admit({
-          requestId: req(),
-          nowMs: Date.now(),
-          tokens: 5,
-          amountNanoUsd: 600n,
-          rates: noRates,
-          budgets: [budget],
-        })
-      ).ok,
-    ).toBe(false);
+    expect((await admit()).ok).toBe(false);
     await b.settle([{ requestId: r1, costNanoUsd: 100n, tokens: 5 }]);
     await b.settle([{ requestId: r1, costNanoUsd: 100n, tokens: 5 }]); // a redelivered event: no effect
     expect(await b.read('key', budget.id, 'total')).toEqual({ spentNanoUsd: 100n, reservedNanoUsd: 0n });
-    expect(
-      (
-        await b.admit({
-          requestId: req(),
-          nowMs: Date.now(),
-          tokens: 5,
-          amountNanoUsd: 600n,
-          rates: noRates,
-          budgets: [budget],
-        })
-      ).ok,
-    ).toBe(true);
+    expect((await admit()).ok).toBe(true);
   });
 
   it('keeps large amounts exact (millions of USD in nano-USD)', async () => {
@@ -126,15 +85,7 @@ describe('budgets (Lua on real Redis)', () => {
       period: 'total',
     };
     const [r1, r2] = [req(), req()];
-    const admit = (r: string) =>
-      b.admit({
-        requestId: r,
-        nowMs: Date.now(),
-        tokens: 1,
-        amountNanoUsd: 4_500_000_000_000_001n,
-        rates: noRates,
-        budgets: [budget],
-      });
+    const admit = (requestId: string) => admitOne(b, { requestId, amountNanoUsd: 4_500_000_000_000_001n, budgets: [budget] });
     expect((await admit(r1)).ok).toBe(true);
     expect((await admit(r2)).ok).toBe(false);
     const alerts = await b.settle([{ requestId: r1, costNanoUsd: 4_500_000_000_000_001n, tokens: 1 }]);
@@ -150,14 +101,7 @@ describe('budgets (Lua on real Redis)', () => {
     const budget: BudgetScope = { scope: 'team', id: id(), limitNanoUsd: 1000n, period: 'monthly' };
     const spend = async (cost: bigint) => {
       const r = req();
-      await b.admit({
-        requestId: r,
-        nowMs: Date.now(),
-        tokens: 1,
-        amountNanoUsd: 0n,
-        rates: noRates,
-        budgets: [budget],
-      });
+      await admitOne(b, { requestId: r, budgets: [budget] });
       return b.settle([{ requestId: r, costNanoUsd: cost, tokens: 1 }]);
     };
     expect(await spend(400n)).toEqual([]);
@@ -174,42 +118,10 @@ describe('budgets (Lua on real Redis)', () => {
     const b = new Budgets(redis, { prefix, holdTtlMs: 50 });
     const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 100n, period: 'total' };
     const t = Date.now();
-    expect(
-      (
-        await b.admit({
-          requestId: req(),
-          nowMs: t,
-          tokens: 1,
-          amountNanoUsd: 100n,
-          rates: noRates,
-          budgets: [budget],
-        })
-      ).ok,
-    ).toBe(true);
-    expect(
-      (
-        await b.admit({
-          requestId: req(),
-          nowMs: t + 10,
-          tokens: 1,
-          amountNanoUsd: 100n,
-          rates: noRates,
-          budgets: [budget],
-        })
-      ).ok,
-    ).toBe(false);
-    expect(
-      (
-        await b.admit({
-          requestId: req(),
-          nowMs: t + 60,
-          tokens: 1,
-          amountNanoUsd: 100n,
-          rates: noRates,
-          budgets: [budget],
-        })
-      ).ok,
-    ).toBe(true);
+    const admit = (nowMs: number) => admitOne(b, { nowMs, amountNanoUsd: 100n, budgets: [budget] });
+    expect((await admit(t)).ok).toBe(true);
+    expect((await admit(t + 10)).ok).toBe(false);
+    expect((await admit(t + 60)).ok).toBe(true);
   });
 
   it('rpm across two replicas admits exactly the limit, with remaining counts and retry-after', async () => {
@@ -217,16 +129,7 @@ describe('budgets (Lua on real Redis)', () => {
     const replicas = [new Budgets(redis, { prefix }), new Budgets(redis2, { prefix })];
     const now = Date.now();
     const results = await Promise.all(
-      Array.from({ length: 50 }, (_, i) =>
-        replicas[i % 2]!.admit({
-          requestId: req(),
-          nowMs: now,
-          tokens: 1,
-          amountNanoUsd: 0n,
-          rates: [scope],
-          budgets: [],
-        }),
-      ),
+      Array.from({ length: 50 }, (_, i) => admitOne(replicas[i % 2]!, { nowMs: now, rates: [scope] })),
     );
     const ok = results.filter((r) => r.ok);
     expect(ok).toHaveLength(10);
@@ -242,18 +145,7 @@ describe('budgets (Lua on real Redis)', () => {
     });
     expect(denied?.retryAfterMs).toBe(60_000);
     // the window slides: a minute later there is room again
-    expect(
-      (
-        await replicas[0]!.admit({
-          requestId: req(),
-          nowMs: now + 60_001,
-          tokens: 1,
-          amountNanoUsd: 0n,
-          rates: [scope],
-          budgets: [],
-        })
-      ).ok,
-    ).toBe(true);
+    expect((await admitOne(replicas[0]!, { nowMs: now + 60_001, rates: [scope] })).ok).toBe(true);
   });
 
   it('tpm counts the estimate and is corrected by the real usage', async () => {
@@ -261,45 +153,18 @@ describe('budgets (Lua on real Redis)', () => {
     const scope: RateScope = { name: `team:${id()}`, rpm: null, tpm: 100, concurrent: null };
     const now = Date.now();
     const r1 = req();
-    expect(
-      await b.admit({
-        requestId: r1,
-        nowMs: now,
-        tokens: 80,
-        amountNanoUsd: 0n,
-        rates: [scope],
-        budgets: [],
-      }),
-    ).toMatchObject({ ok: true, limitTokens: 100, remainingTokens: 20 });
-    expect(
-      await b.admit({
-        requestId: req(),
-        nowMs: now,
-        tokens: 30,
-        amountNanoUsd: 0n,
-        rates: [scope],
-        budgets: [],
-      }),
-    ).toMatchObject({ ok: false, reason: 'tpm', remainingTokens: 20 });
+    const admit = (tokens: number, requestId = req()) => admitOne(b, { requestId, nowMs: now, tokens, rates: [scope] });
+    expect(await admit(80, r1)).toMatchObject({ ok: true, limitTokens: 100, remainingTokens: 20 });
+    expect(await admit(30)).toMatchObject({ ok: false, reason: 'tpm', remainingTokens: 20 });
     await b.settle([{ requestId: r1, costNanoUsd: 0n, tokens: 40 }]);
-    expect(
-      await b.admit({
-        requestId: req(),
-        nowMs: now,
-        tokens: 30,
-        amountNanoUsd: 0n,
-        rates: [scope],
-        budgets: [],
-      }),
-    ).toMatchObject({ ok: true, remainingTokens: 30 });
+    expect(await admit(30)).toMatchObject({ ok: true, remainingTokens: 30 });
   });
 
   it('caps concurrent requests; release frees a slot', async () => {
     const b = new Budgets(redis, { prefix });
     const scope: RateScope = { name: `key:${id()}`, rpm: null, tpm: null, concurrent: 2 };
     const [a, c] = [req(), req()];
-    const admit = (r: string) =>
-      b.admit({ requestId: r, nowMs: Date.now(), tokens: 1, amountNanoUsd: 0n, rates: [scope], budgets: [] });
+    const admit = (requestId: string) => admitOne(b, { requestId, rates: [scope] });
     expect((await admit(a)).ok).toBe(true);
     expect((await admit(c)).ok).toBe(true);
     expect(await admit(req())).toMatchObject({ ok: false, reason: 'concurrency' });
@@ -311,16 +176,7 @@ describe('budgets (Lua on real Redis)', () => {
     const b = new Budgets(redis, { prefix });
     const rate: RateScope = { name: `key:${id()}`, rpm: 5, tpm: null, concurrent: null };
     const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 10n, period: 'total' };
-    expect(
-      await b.admit({
-        requestId: req(),
-        nowMs: Date.now(),
-        tokens: 1,
-        amountNanoUsd: 11n,
-        rates: [rate],
-        budgets: [budget],
-      }),
-    ).toMatchObject({ ok: false, reason: 'budget' });
+    expect(await admitOne(b, { amountNanoUsd: 11n, rates: [rate], budgets: [budget] })).toMatchObject({ ok: false, reason: 'budget' });
     expect(await redis.zcard(`${prefix}:rl:${rate.name}:rpm`)).toBe(0);
   });
 
@@ -330,8 +186,7 @@ describe('budgets (Lua on real Redis)', () => {
     const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 10n, period: 'total' };
     const now = Date.now();
     const tpmKey = `${prefix}:rl:${rate.name}:tpm:${Math.floor(now / 60_000)}`;
-    const admit = (amount: bigint, rates: RateScope[]) =>
-      b.admit({ requestId: req(), nowMs: now, tokens: 300, amountNanoUsd: amount, rates, budgets: [budget] });
+    const admit = (amountNanoUsd: bigint, rates: RateScope[]) => admitOne(b, { nowMs: now, tokens: 300, amountNanoUsd, rates, budgets: [budget] });
     expect(await admit(5n, [rate])).toMatchObject({ ok: true, remainingTokens: 700 });
     expect(await redis.get(tpmKey)).toBe('300');
     const ttl = await redis.pttl(tpmKey);
@@ -352,14 +207,7 @@ describe('budgets (Lua on real Redis)', () => {
     const b = new Budgets(redis, { prefix });
     const budget: BudgetScope = { scope: 'team', id: id(), limitNanoUsd: 1000n, period: 'daily' };
     const now = Date.now();
-    const r = await b.admit({
-      requestId: req(),
-      nowMs: now,
-      tokens: 1,
-      amountNanoUsd: 7n,
-      rates: noRates,
-      budgets: [budget],
-    });
+    const r = await admitOne(b, { nowMs: now, amountNanoUsd: 7n, budgets: [budget] });
     expect(r.ok).toBe(true);
     const key = `${prefix}:bud:team:${budget.id}:d${new Date(now).toISOString().slice(0, 10)}`;
     const end = Date.UTC(
@@ -375,8 +223,7 @@ describe('budgets (Lua on real Redis)', () => {
   it('a daily budget rolls over at midnight UTC within one Budgets instance', async () => {
     const b = new Budgets(redis, { prefix });
     const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 100n, period: 'daily' };
-    const admit = (nowMs: number) =>
-      b.admit({ requestId: req(), nowMs, tokens: 1, amountNanoUsd: 100n, rates: noRates, budgets: [budget] });
+    const admit = (nowMs: number) => admitOne(b, { nowMs, amountNanoUsd: 100n, budgets: [budget] });
     const midnight = Date.UTC(2030, 0, 2);
     expect((await admit(midnight - 1)).ok).toBe(true);
     expect((await admit(midnight - 1)).ok).toBe(false); // the first day is full
@@ -389,8 +236,7 @@ describe('budgets (Lua on real Redis)', () => {
     const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 100n, period: 'total' };
     const t = Date.now();
     const [r1, r2] = [req(), req()];
-    const admit = (r: string, nowMs: number) =>
-      b.admit({ requestId: r, nowMs, tokens: 1, amountNanoUsd: 60n, rates: noRates, budgets: [budget] });
+    const admit = (requestId: string, nowMs: number) => admitOne(b, { requestId, nowMs, amountNanoUsd: 60n, budgets: [budget] });
     expect((await admit(r1, t)).ok).toBe(true);
     expect((await admit(r2, t + 60)).ok).toBe(true); // r1's hold expired and was released to make room
     expect(await b.read('key', budget.id, 'total', t + 60)).toEqual({
@@ -414,14 +260,7 @@ describe('budgets (Lua on real Redis)', () => {
     const key: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 1000n, period: 'monthly' };
     const team: BudgetScope = { scope: 'team', id: id(), limitNanoUsd: 1000n, period: 'monthly' };
     const t = Date.now();
-    const r = await b.admit({
-      requestId: req(),
-      nowMs: t,
-      tokens: 1,
-      amountNanoUsd: 250n,
-      rates: noRates,
-      budgets: [key, team],
-    });
+    const r = await admitOne(b, { nowMs: t, amountNanoUsd: 250n, budgets: [key, team] });
     expect(r.ok).toBe(true);
     expect(await b.read('team', team.id, 'monthly', t + 10)).toEqual({
       spentNanoUsd: 0n,
@@ -454,8 +293,7 @@ describe('budgets (Lua on real Redis)', () => {
     };
     const [r1, r2] = [req(), req()];
     await oldHold(r1, t + 300_000);
-    const admit = (nowMs: number) =>
-      b.admit({ requestId: req(), nowMs, tokens: 1, amountNanoUsd: 40n, rates: noRates, budgets: [budget] });
+    const admit = (nowMs: number) => admitOne(b, { nowMs, amountNanoUsd: 40n, budgets: [budget] });
     expect((await admit(t)).ok).toBe(false); // 70 + 40 > 100
     await b.settle([{ requestId: r1, costNanoUsd: 10n, tokens: 1 }]);
     expect(await b.read('key', budget.id, 'total', t)).toEqual({ spentNanoUsd: 10n, reservedNanoUsd: 0n });
@@ -487,7 +325,7 @@ describe('budgets (Lua on real Redis)', () => {
     const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 1000n, period: 'total' };
     const r1 = req();
     const r2 = req();
-    for (const r of [r1, r2]) expect((await b.admit({ requestId: r, nowMs: Date.now(), tokens: 5, amountNanoUsd: 400n, rates: noRates, budgets: [budget] })).ok).toBe(true);
+    for (const r of [r1, r2]) expect((await admitOne(b, { requestId: r, tokens: 5, amountNanoUsd: 400n, budgets: [budget] })).ok).toBe(true);
     await redis.script('FLUSH');
     await b.settle([
       { requestId: r1, costNanoUsd: 100n, tokens: 5 },
@@ -500,7 +338,7 @@ describe('budgets (Lua on real Redis)', () => {
     const b = new Budgets(redis, { prefix });
     const budget: BudgetScope = { scope: 'key', id: id(), limitNanoUsd: 1000n, period: 'total' };
     const r1 = req();
-    expect((await b.admit({ requestId: r1, nowMs: Date.now(), tokens: 5, amountNanoUsd: 600n, rates: noRates, budgets: [budget] })).ok).toBe(true);
+    expect((await admitOne(b, { requestId: r1, tokens: 5, amountNanoUsd: 600n, budgets: [budget] })).ok).toBe(true);
     await redis.script('FLUSH'); // the shas b cached are gone from Redis
     await expect(b.settle([{ requestId: r1, costNanoUsd: 100n, tokens: 5 }])).resolves.toEqual([]);
     expect(await b.read('key', budget.id, 'total')).toEqual({ spentNanoUsd: 100n, reservedNanoUsd: 0n });

@@ -15,7 +15,6 @@ import {
   type UsageEventInput,
 } from '@gw/contracts';
 import type { ChatContext } from '@gw/providers';
-import type { z } from 'zod';
 import type { FrameWriter, StreamRequest } from '@gw/transport';
 import type { ImageFetcher } from '../images/image-fetcher.js';
 import type { ProviderDirectory, ResolvedTarget } from '../providers/provider-directory.js';
@@ -24,19 +23,14 @@ import type { UsageRecorder } from '../usage/usage.recorder.js';
 import { chunkChars, completionChars, estimateTokens, promptChars } from './usage-estimate.js';
 import { backoffMs, isTransient, NO_POLICY, pause } from './retry.js';
 import { RoutingStory, type OutcomeSink } from './routing-story.js';
+import { claimAnswer, hedgedPair, HedgeLost, hedges, type HedgeBook, type StepResult } from './hedge.js';
+import { parseBody, parseHeader } from './request-parsing.js';
+import { mapAbort, readText, type AbortWhy } from '../upstream/upstream-errors.js';
 
 type Attempt = ResultMeta['attempts'][number];
-type AbortWhy = 'timeout' | 'cancel' | 'deadline' | 'ttft' | 'hedge';
 
-/** The losing attempt of a hedged pair: not a failure of its target, and not billed beyond what it reported. */
-class HedgeLost extends GatewayError {
-  constructor() {
-    super('CANCELLED', 'another target answered first (hedged request)');
-  }
-}
-
-/** Everything one request carries through its attempts. */
-type Run = {
+/** Everything one request carries through its attempts (and what it keeps of its hedged pairs). */
+type Run = HedgeBook & {
   meta: RequestMeta;
   /** null until the body parsed */
   body: ChatCompletionRequest | null;
@@ -59,17 +53,8 @@ type Run = {
   /** the request deadline, or the total timeout of the plan's policy when sooner */
   deadlineAt: number;
   story: RoutingStory | null;
-  /** the target whose answer went to the client (hedged requests: the first to answer) */
-  winner: PlanTarget | null;
-  /** usage the losers of hedged pairs reported (an aborted loser reports none): billed beside the winner's */
-  hedgeUsage: Array<{ target: PlanTarget; usage: Usage }>;
 };
 
-/** Failures of one step of the walk (one target, or a hedged pair), or 'ok'. */
-type StepResult = 'ok' | Array<{ target: PlanTarget; error: GatewayError }>;
-
-const decoder = new TextDecoder();
-const ERROR_BODY_LIMIT = 64 * 1024;
 const PLAN_CACHE_MAX = 1_024;
 
 /**
@@ -203,8 +188,8 @@ export class ChatExecutor {
         const next = targets[i + 1];
         last = target;
         let step: StepResult;
-        if (run.policy.hedge && !run.meta.stream && next && target.hedgeAfterMs !== undefined) {
-          step = await this.hedged(run, body, target, next);
+        if (hedges(run.policy, run.meta.stream, target, next)) {
+          step = await hedgedPair(target, next, (t, hedge) => this.tryTarget(run, body, t, hedge));
           // the pair ran side by side: the second target is spent unless the first failed before the hedge began
           if (step === 'ok' || step.length > 1) i++;
           if (step !== 'ok' && step.length > 1) last = next;
@@ -251,30 +236,6 @@ export class ChatExecutor {
       else run.story?.failed(target, e, latencyMs);
       return e;
     }
-  }
-
-  /**
-   * A hedged pair (non-stream): `a` starts; when it has not answered within its hedgeAfterMs (the router's recent
-   * p95 of it), `b` starts too. The first answer wins and the other is aborted upstream. `a` failing before the
-   * hedge began is an ordinary failure (the walk moves on to `b`).
-   */
-  private async hedged(run: Run, body: ChatCompletionRequest, a: PlanTarget, b: PlanTarget): Promise<StepResult> {
-    const acA = new AbortController();
-    const acB = new AbortController();
-    const pA = this.tryTarget(run, body, a, acA.signal);
-    let timer: NodeJS.Timeout | undefined;
-    const early = await Promise.race([pA.then((r) => ({ r })), new Promise<null>((res) => (timer = setTimeout(() => res(null), a.hedgeAfterMs ?? 0)))]);
-    clearTimeout(timer);
-    if (early) return early.r === null ? 'ok' : [{ target: a, error: early.r }];
-    const pB = this.tryTarget(run, body, b, acB.signal);
-    void pA.then((r) => r === null && acB.abort());
-    void pB.then((r) => r === null && acA.abort());
-    const [ra, rb] = await Promise.all([pA, pB]);
-    if (ra === null || rb === null) return 'ok';
-    return [
-      { target: a, error: ra },
-      { target: b, error: rb },
-    ];
   }
 
   private async attempt(run: Run, body: ChatCompletionRequest, target: PlanTarget, t0: number, hedge: AbortSignal | null): Promise<void> {
@@ -339,12 +300,8 @@ export class ChatExecutor {
       throw err;
     }
     const completion = resolved.adapter.chat.parseResponse(json, ctx);
-    if (run.winner !== null) {
-      // a hedged pair where the other answered first: keep what this provider reported, and lose
-      if (completion.usage) run.hedgeUsage.push({ target, usage: completion.usage });
-      throw new HedgeLost();
-    }
-    run.winner = target;
+    // a hedged pair where the other answered first: keep what this provider reported, and lose
+    claimAnswer(run, target, completion.usage);
     run.billed = target;
     run.upstreamModel = completion.model;
     run.usage = completion.usage ?? null;
@@ -507,66 +464,4 @@ function resultMeta(run: Run, target: PlanTarget): ResultMeta {
   const meta: ResultMeta = { providerId: target.providerId, model: run.upstreamModel ?? target.model, attempts: run.attempts };
   if (run.story) meta.route = run.story.header();
   return meta;
-}
-
-export function parseHeader<T>(raw: string | undefined, schema: { safeParse(v: unknown): { success: true; data: T } | { success: false } }): T | null {
-  if (!raw) return null;
-  let v: unknown;
-  try {
-    v = JSON.parse(raw);
-  } catch {
-    return null;
-  }
-  const parsed = schema.safeParse(v);
-  return parsed.success ? parsed.data : null;
-}
-
-/** The request body, parsed once against its schema. The ingress validated it; a bad one here is still a clean 400. */
-export function parseBody<T>(data: Uint8Array, schema: z.ZodType<T>): T {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(decoder.decode(data));
-  } catch {
-    throw new GatewayError('INVALID_REQUEST', 'the request body is not JSON');
-  }
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new GatewayError('INVALID_REQUEST', issue ? `${issue.path.join('.') || 'body'}: ${issue.message}` : 'invalid request', {
-      param: issue?.path.join('.') || null,
-    });
-  }
-  return parsed.data;
-}
-
-export async function readText(res: UpstreamResponse): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const piece of res.body) {
-    const b = piece as Buffer;
-    if (size < ERROR_BODY_LIMIT) parts.push(b);
-    size += b.length;
-  }
-  return Buffer.concat(parts).toString('utf8').slice(0, ERROR_BODY_LIMIT);
-}
-
-/** An error of an attempt, with our own aborts named for what they were. */
-export function mapAbort(err: unknown, why: AbortWhy | null, target: PlanTarget, started: boolean, ttftMs: number | null = null): GatewayError {
-  switch (why) {
-    case 'hedge':
-      return new HedgeLost();
-    case 'ttft':
-      return new GatewayError('PROVIDER_TIMEOUT', `${target.providerId} sent no first token within ${ttftMs ?? 0} ms`);
-    case 'cancel':
-      return new GatewayError('CANCELLED', 'the client went away');
-    case 'deadline':
-      return new GatewayError('DEADLINE_EXCEEDED', 'the request deadline passed', { status: 504 });
-    case 'timeout':
-      return new GatewayError('PROVIDER_TIMEOUT', `${target.providerId} did not answer within ${target.timeoutMs} ms`);
-    case null:
-      break;
-  }
-  if (err instanceof GatewayError) return err;
-  if (started) return new GatewayError('PROVIDER_ERROR', 'upstream stream ended early');
-  return new GatewayError('PROVIDER_UNAVAILABLE', `cannot reach ${target.providerId}`);
 }

@@ -1,25 +1,21 @@
-import 'reflect-metadata';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { NatsConnection } from '@nats-io/transport-node';
 import { validateConfig } from '@gw/config';
 import {
   contracts,
   costNanoUsd,
   HEADERS,
   ResultMeta,
-  UsageEvent,
   type ChatCompletion,
   type ChatCompletionChunk,
   type PlanTarget,
-  type RequestMetaInput,
-  type StreamContract,
+  type UsageEvent,
 } from '@gw/contracts';
-import { startSimulator, type FaultRule, type Simulator } from '@gw/testing';
-import { connectNats, decodeJson, DurablePublisher, errorFromFrame, HotClient, HotServer, type Frame } from '@gw/transport';
+import type { FaultRule, Simulator } from '@gw/testing';
+import { decodeJson, errorFromFrame, type Frame, type HotClient } from '@gw/transport';
 import { ImageFetcher } from '../images/image-fetcher.js';
 import { ProviderDirectory } from '../providers/provider-directory.js';
-import { UpstreamClient } from '../upstream/upstream.client.js';
-import { UsageRecorder } from '../usage/usage.recorder.js';
+import { startExecutorStack, waitFor, type ExecutorStack, type TimedFrame } from '../testing/harness.js';
+import type { UpstreamClient } from '../upstream/upstream.client.js';
 import { ChatExecutor } from './chat.executor.js';
 
 /**
@@ -27,23 +23,14 @@ import { ChatExecutor } from './chat.executor.js';
  * served on a subject unique to this run (so no other executor replica on the same NATS takes our requests);
  * the cancel event goes over the real broadcast contract; usage events are read from the real usage subject.
  */
-const NATS_URL = 'nats://127.0.0.1:4222';
-const RUN = `exint-${process.pid}-${Date.now().toString(36)}`;
-// a private subject for this run: the contract registry's subjects are literal types, so the test subject is cast
-const SUBJECT = { subject: `test.${RUN}.executor.chat`, service: 'executor' } as unknown as Pick<StreamContract, 'subject' | 'service'>;
 const PRICE = { inputPerMTok: 0.15, outputPerMTok: 0.6 };
 
+let stack: ExecutorStack;
 let sim: Simulator;
-let nc: NatsConnection;
 let client: HotClient;
-let server: HotServer;
 let upstream: UpstreamClient;
 let executor: ChatExecutor;
 let images: ImageFetcher;
-let seq = 0;
-const usage: UsageEvent[] = [];
-
-type Timed = Frame & { at: number };
 
 function target(providerId: 'sim-a' | 'sim-b', model: string, timeoutMs = 5_000): PlanTarget {
   return { providerId, providerType: providerId === 'sim-a' ? 'openai-compatible' : 'simulator', model, baseUrl: null, timeoutMs, price: PRICE };
@@ -55,55 +42,26 @@ async function call(opts: {
   targets: PlanTarget[];
   body?: unknown;
   plan?: string;
-  onFrame?: (f: Timed, requestId: string) => void;
-}): Promise<{ id: string; frames: Timed[] }> {
-  const id = `${RUN}-${++seq}`;
-  const now = Date.now();
-  const meta: RequestMetaInput = {
-    requestId: id,
-    model: 'client-model',
-    stream: opts.stream,
-    includeUsage: opts.includeUsage ?? false,
-    teamId: 'team-int',
-    keyId: 'key-int',
-    tags: { suite: 'executor' },
-    deadlineAt: now + 30_000,
-    receivedAt: now,
-  };
-  const body = opts.body ?? { model: 'client-model', messages: [{ role: 'user', content: 'Tell me about the sea and the sky' }], stream: opts.stream };
-  const frames: Timed[] = [];
-  const fs = client.open(SUBJECT, new TextEncoder().encode(JSON.stringify(body)), {
-    firstFrameTimeoutMs: 20_000,
-    idleTimeoutMs: 20_000,
-    headers: {
-      [HEADERS.requestId]: id,
-      [HEADERS.meta]: JSON.stringify(meta),
-      [HEADERS.plan]: opts.plan ?? JSON.stringify({ model: 'client-model', targets: opts.targets }),
+  onFrame?: (f: TimedFrame, requestId: string) => void;
+}): Promise<{ id: string; frames: TimedFrame[] }> {
+  const { id, frames } = await stack.send({
+    meta: {
+      model: 'client-model',
+      stream: opts.stream,
+      includeUsage: opts.includeUsage ?? false,
+      teamId: 'team-int',
+      keyId: 'key-int',
+      tags: { suite: 'executor' },
     },
+    body: opts.body ?? { model: 'client-model', messages: [{ role: 'user', content: 'Tell me about the sea and the sky' }], stream: opts.stream },
+    plan: opts.plan ?? JSON.stringify({ model: 'client-model', targets: opts.targets }),
+    ...(opts.onFrame && { onFrame: opts.onFrame }),
   });
-  for await (const f of fs) {
-    const t = { ...f, at: Date.now() };
-    frames.push(t);
-    opts.onFrame?.(t, id);
-  }
   return { id, frames };
 }
 
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return cond();
-}
-
 /** The usage events of a request, after a pause long enough for a duplicate to show up. */
-async function usageOf(id: string): Promise<UsageEvent[]> {
-  await waitFor(() => usage.some((u) => u.requestId === id), 10_000);
-  await new Promise((r) => setTimeout(r, 300));
-  return usage.filter((u) => u.requestId === id);
-}
+const usageOf = (id: string): Promise<UsageEvent[]> => stack.usageOf(id);
 
 const types = (frames: Frame[]) => frames.map((f) => f.type);
 const chunkOf = (f: Frame) => decodeJson(f.data) as ChatCompletionChunk;
@@ -111,41 +69,28 @@ const result = (f: Frame) => ResultMeta.parse(JSON.parse(f.headers!.get(HEADERS.
 const requestsFor = (model: string) => sim.stats().requestsByModel[model] ?? 0;
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-  nc = await connectNats(NATS_URL, `executor-int-${RUN}`);
-  const config = validateConfig(
-    {
-      providers: [
-        { id: 'sim-a', type: 'openai-compatible', baseUrl: `${sim.url}/v1`, apiKey: '${SIM_KEY}', headers: { 'x-team': 'int' } },
-        { id: 'sim-b', type: 'simulator', baseUrl: `${sim.url}/v1` },
-      ],
-    },
-    { SIM_KEY: 'sk-sim-a' },
-  );
-  upstream = new UpstreamClient(16);
-  const recorder = new UsageRecorder(nc, new DurablePublisher(nc));
-  await recorder.ensureStream();
-  images = new ImageFetcher(config.images);
-  executor = new ChatExecutor(new ProviderDirectory(config), upstream, recorder, images);
-  server = new HotServer(nc);
-  server.serveStream(SUBJECT, (req, out) => executor.handle(req, out));
-  server.serveEvent(contracts.executorCancel, (e) => void executor.cancel(e.requestId, e.reason));
-  client = new HotClient(nc);
-  nc.subscribe(contracts.billingUsage.subject, {
-    callback: (_e, m) => {
-      const parsed = UsageEvent.safeParse(decodeJson(m.data));
-      if (parsed.success && parsed.data.requestId.startsWith(RUN)) usage.push(parsed.data);
+  stack = await startExecutorStack({
+    name: 'exint',
+    subject: 'chat',
+    providers: (url) => [
+      { id: 'sim-a', type: 'openai-compatible', baseUrl: `${url}/v1`, apiKey: '${SIM_KEY}', headers: { 'x-team': 'int' } },
+      { id: 'sim-b', type: 'simulator', baseUrl: `${url}/v1` },
+    ],
+    env: { SIM_KEY: 'sk-sim-a' },
+    connections: 16,
+    serve: ({ config, upstream, recorder, server }) => {
+      images = new ImageFetcher(config.images);
+      executor = new ChatExecutor(new ProviderDirectory(config), upstream, recorder, images);
+      server.serveEvent(contracts.executorCancel, (e) => void executor.cancel(e.requestId, e.reason));
+      return (req, out) => executor.handle(req, out);
     },
   });
-  await nc.flush();
+  ({ sim, client, upstream } = stack);
 });
 
 afterAll(async () => {
-  await server?.close();
-  await upstream?.close();
+  await stack?.close();
   await images?.close();
-  await nc?.drain();
-  await sim?.close();
 });
 
 beforeEach(() => {
@@ -333,7 +278,7 @@ describe('executor chat (real NATS + simulator)', () => {
   });
 
   it('a cancel for a request this replica does not run is ignored', () => {
-    expect(executor.cancel(`${RUN}-nobody`, 'x')).toBe(false);
+    expect(executor.cancel(`${stack.run}-nobody`, 'x')).toBe(false);
   });
 
   it('bad plan or bad body: a clean error frame, usage still recorded once', async () => {

@@ -1,33 +1,10 @@
-import 'reflect-metadata';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { validateConfig } from '@gw/config';
-import {
-  contracts,
-  HEADERS,
-  ResultMeta,
-  UsageEvent,
-  type Plan,
-  type PlanPolicy,
-  type PlanTarget,
-  type RequestMetaInput,
-  type StreamContract,
-  type TargetOutcomeEvent,
-} from '@gw/contracts';
-import { startSimulator, type FaultRule, type Simulator } from '@gw/testing';
-import {
-  connectNats,
-  decodeJson,
-  DurablePublisher,
-  errorFromFrame,
-  HotClient,
-  HotServer,
-  type Frame,
-} from '@gw/transport';
+import { HEADERS, ResultMeta, type Plan, type PlanPolicy, type PlanTarget, type TargetOutcomeEvent, type UsageEvent } from '@gw/contracts';
+import type { FaultRule, Simulator } from '@gw/testing';
+import { errorFromFrame, type Frame } from '@gw/transport';
 import { ImageFetcher } from '../images/image-fetcher.js';
 import { ProviderDirectory } from '../providers/provider-directory.js';
-import { UpstreamClient } from '../upstream/upstream.client.js';
-import { UsageRecorder } from '../usage/usage.recorder.js';
+import { startExecutorStack, waitFor, type ExecutorStack } from '../testing/harness.js';
 import { ChatExecutor } from './chat.executor.js';
 
 /**
@@ -36,12 +13,6 @@ import { ChatExecutor } from './chat.executor.js';
  * request; retry rounds honour retry-after; hedged requests cancel the loser; every attempt is in the routing
  * story (usage event, x-gateway-route) and told to the routers as an outcome event.
  */
-const NATS_URL = 'nats://127.0.0.1:4222';
-const RUN = `rtint-${process.pid}-${Date.now().toString(36)}`;
-const SUBJECT = { subject: `test.${RUN}.executor.chat`, service: 'executor' } as unknown as Pick<
-  StreamContract,
-  'subject' | 'service'
->;
 const PRICE = { inputPerMTok: 1, outputPerMTok: 2 };
 const POLICY: PlanPolicy = {
   maxRetries: 1,
@@ -53,13 +24,8 @@ const POLICY: PlanPolicy = {
   hedge: false,
 };
 
+let stack: ExecutorStack;
 let sim: Simulator;
-let nc: NatsConnection;
-let client: HotClient;
-let server: HotServer;
-let upstream: UpstreamClient;
-let seq = 0;
-const usage: UsageEvent[] = [];
 const outcomes: TargetOutcomeEvent[] = [];
 
 function target(model: string, over: Partial<PlanTarget> = {}): PlanTarget {
@@ -78,45 +44,15 @@ async function call(
   plan: Omit<Plan, 'model' | 'strategy' | 'skipped'> & Partial<Plan>,
   stream = false,
 ): Promise<{ id: string; frames: Frame[]; ms: number }> {
-  const id = `${RUN}-${++seq}`;
-  const now = Date.now();
-  const meta: RequestMetaInput = {
-    requestId: id,
-    model: 'm',
-    stream,
-    teamId: 't',
-    keyId: 'k',
-    deadlineAt: now + 30_000,
-    receivedAt: now,
-  };
-  const body = { model: 'm', messages: [{ role: 'user', content: 'Tell me about resilience' }], stream };
-  const frames: Frame[] = [];
-  const fs = client.open(SUBJECT, new TextEncoder().encode(JSON.stringify(body)), {
-    firstFrameTimeoutMs: 20_000,
-    idleTimeoutMs: 20_000,
-    headers: {
-      [HEADERS.requestId]: id,
-      [HEADERS.meta]: JSON.stringify(meta),
-      [HEADERS.plan]: JSON.stringify({ model: 'm', strategy: 'fallback', skipped: [], ...plan }),
-    },
+  return stack.send({
+    meta: { model: 'm', stream, teamId: 't', keyId: 'k' },
+    body: { model: 'm', messages: [{ role: 'user', content: 'Tell me about resilience' }], stream },
+    plan: JSON.stringify({ model: 'm', strategy: 'fallback', skipped: [], ...plan }),
   });
-  for await (const f of fs) frames.push(f);
-  return { id, frames, ms: Date.now() - now };
-}
-
-async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    if (cond()) return true;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return cond();
 }
 
 async function usageOf(id: string): Promise<UsageEvent> {
-  await waitFor(() => usage.some((u) => u.requestId === id), 10_000);
-  await new Promise((r) => setTimeout(r, 100));
-  const events = usage.filter((u) => u.requestId === id);
+  const events = await stack.usageOf(id, 100);
   expect(events).toHaveLength(1);
   return events[0]!;
 }
@@ -126,35 +62,23 @@ const ok = (frames: Frame[]) =>
   frames[0]!.type === 'response' || (frames[0]!.type === 'start' && frames.at(-1)!.type === 'end');
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-  nc = await connectNats(NATS_URL, `routing-int-${RUN}`);
-  const config = validateConfig(
-    { providers: [{ id: 'sim', type: 'openai-compatible', baseUrl: `${sim.url}/v1` }] },
-    {},
-  );
-  upstream = new UpstreamClient(32);
-  const recorder = new UsageRecorder(nc, new DurablePublisher(nc));
-  await recorder.ensureStream();
-  const executor = new ChatExecutor(new ProviderDirectory(config), upstream, recorder, new ImageFetcher(config.images), (e) =>
-    outcomes.push(e),
-  );
-  server = new HotServer(nc);
-  server.serveStream(SUBJECT, (req, out) => executor.handle(req, out));
-  client = new HotClient(nc);
-  nc.subscribe(contracts.billingUsage.subject, {
-    callback: (_e, m) => {
-      const parsed = UsageEvent.safeParse(decodeJson(m.data));
-      if (parsed.success && parsed.data.requestId.startsWith(RUN)) usage.push(parsed.data);
+  stack = await startExecutorStack({
+    name: 'rtint',
+    subject: 'chat',
+    providers: (url) => [{ id: 'sim', type: 'openai-compatible', baseUrl: `${url}/v1` }],
+    connections: 32,
+    serve: ({ config, upstream, recorder }) => {
+      const executor = new ChatExecutor(new ProviderDirectory(config), upstream, recorder, new ImageFetcher(config.images), (e) =>
+        outcomes.push(e),
+      );
+      return (req, out) => executor.handle(req, out);
     },
   });
-  await nc.flush();
+  sim = stack.sim;
 });
 
 afterAll(async () => {
-  await server?.close();
-  await upstream?.close();
-  await nc?.drain();
-  await sim?.close();
+  await stack?.close();
 });
 
 beforeEach(() => sim.clearFaults());

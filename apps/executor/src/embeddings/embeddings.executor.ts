@@ -12,10 +12,11 @@ import {
 } from '@gw/contracts';
 import type { ChatContext, EmbeddingsAdapter, EmbeddingsResponse } from '@gw/providers';
 import type { FrameWriter, StreamRequest } from '@gw/transport';
-import { mapAbort, parseBody, parseHeader, readText } from '../chat/chat.executor.js';
+import { parseBody, parseHeader } from '../chat/request-parsing.js';
 import { estimateTokens } from '../chat/usage-estimate.js';
 import type { ProviderDirectory, ResolvedTarget } from '../providers/provider-directory.js';
 import type { UpstreamClient } from '../upstream/upstream.client.js';
+import { mapAbort, readText } from '../upstream/upstream-errors.js';
 import type { UsageRecorder } from '../usage/usage.recorder.js';
 
 type Attempt = ResultMeta['attempts'][number];

@@ -1,42 +1,15 @@
-import 'reflect-metadata';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { NatsConnection } from '@nats-io/transport-node';
-import { validateConfig } from '@gw/config';
-import {
-  contracts,
-  costNanoUsd,
-  HEADERS,
-  ResultMeta,
-  UsageEvent,
-  type PlanTarget,
-  type RequestMetaInput,
-  type StreamContract,
-} from '@gw/contracts';
-import { startSimulator, type Simulator } from '@gw/testing';
-import {
-  connectNats,
-  decodeJson,
-  DurablePublisher,
-  errorFromFrame,
-  HotClient,
-  HotServer,
-  type Frame,
-} from '@gw/transport';
+import { costNanoUsd, HEADERS, ResultMeta, type PlanTarget, type UsageEvent } from '@gw/contracts';
+import type { Simulator } from '@gw/testing';
+import { decodeJson, errorFromFrame, type Frame } from '@gw/transport';
 import { ProviderDirectory } from '../providers/provider-directory.js';
-import { UpstreamClient } from '../upstream/upstream.client.js';
-import { UsageRecorder } from '../usage/usage.recorder.js';
+import { startExecutorStack, type ExecutorStack } from '../testing/harness.js';
 import { EmbeddingsExecutor } from './embeddings.executor.js';
 
 /**
  * The executor's embeddings handler against the real NATS (127.0.0.1:4222) and the provider simulator, on a subject
  * unique to this run; usage events are read from the real usage subject.
  */
-const NATS_URL = 'nats://127.0.0.1:4222';
-const RUN = `embint-${process.pid}-${Date.now().toString(36)}`;
-const SUBJECT = { subject: `test.${RUN}.executor.embeddings`, service: 'executor' } as unknown as Pick<
-  StreamContract,
-  'subject' | 'service'
->;
 const PRICE = { inputPerMTok: 0.02, outputPerMTok: 0 };
 
 type Answer = {
@@ -46,13 +19,8 @@ type Answer = {
   usage: { prompt_tokens: number; total_tokens: number };
 };
 
+let stack: ExecutorStack;
 let sim: Simulator;
-let nc: NatsConnection;
-let client: HotClient;
-let server: HotServer;
-let upstream: UpstreamClient;
-let seq = 0;
-const usage: UsageEvent[] = [];
 
 const target = (
   providerId: string,
@@ -68,73 +36,36 @@ const target = (
 });
 
 async function call(body: unknown, targets: PlanTarget[]): Promise<{ id: string; frames: Frame[] }> {
-  const id = `${RUN}-${++seq}`;
-  const now = Date.now();
-  const meta: RequestMetaInput = {
-    requestId: id,
-    model: 'client-embed',
-    stream: false,
-    teamId: 'team-int',
-    keyId: 'key-int',
-    deadlineAt: now + 30_000,
-    receivedAt: now,
-  };
-  const frames: Frame[] = [];
-  const fs = client.open(SUBJECT, new TextEncoder().encode(JSON.stringify(body)), {
-    firstFrameTimeoutMs: 20_000,
-    idleTimeoutMs: 20_000,
-    headers: {
-      [HEADERS.requestId]: id,
-      [HEADERS.meta]: JSON.stringify(meta),
-      [HEADERS.plan]: JSON.stringify({ model: 'client-embed', targets }),
-    },
+  const { id, frames } = await stack.send({
+    meta: { model: 'client-embed', stream: false, teamId: 'team-int', keyId: 'key-int' },
+    body,
+    plan: JSON.stringify({ model: 'client-embed', targets }),
   });
-  for await (const f of fs) frames.push(f);
   return { id, frames };
 }
 
-async function usageOf(id: string): Promise<UsageEvent[]> {
-  const until = Date.now() + 10_000;
-  while (!usage.some((u) => u.requestId === id) && Date.now() < until)
-    await new Promise((r) => setTimeout(r, 20));
-  await new Promise((r) => setTimeout(r, 300)); // long enough for a duplicate to show up
-  return usage.filter((u) => u.requestId === id);
-}
+const usageOf = (id: string): Promise<UsageEvent[]> => stack.usageOf(id);
 
 beforeAll(async () => {
-  sim = await startSimulator({ port: 0 });
-  nc = await connectNats(NATS_URL, `executor-emb-int-${RUN}`);
-  const config = validateConfig(
-    {
-      providers: [
-        { id: 'sim-a', type: 'openai-compatible', baseUrl: `${sim.url}/v1`, apiKey: 'sk-sim-a' },
-        { id: 'sim-b', type: 'simulator', baseUrl: `${sim.url}/v1` },
-        { id: 'sim-claude', type: 'anthropic', baseUrl: sim.url, apiKey: 'sk-ant' },
-      ],
-    },
-    {},
-  );
-  upstream = new UpstreamClient(8);
-  const recorder = new UsageRecorder(nc, new DurablePublisher(nc));
-  await recorder.ensureStream();
-  const executor = new EmbeddingsExecutor(new ProviderDirectory(config), upstream, recorder);
-  server = new HotServer(nc);
-  server.serveStream(SUBJECT, (req, out) => executor.handle(req, out));
-  client = new HotClient(nc);
-  nc.subscribe(contracts.billingUsage.subject, {
-    callback: (_e, m) => {
-      const parsed = UsageEvent.safeParse(decodeJson(m.data));
-      if (parsed.success && parsed.data.requestId.startsWith(RUN)) usage.push(parsed.data);
+  stack = await startExecutorStack({
+    name: 'embint',
+    subject: 'embeddings',
+    providers: (url) => [
+      { id: 'sim-a', type: 'openai-compatible', baseUrl: `${url}/v1`, apiKey: 'sk-sim-a' },
+      { id: 'sim-b', type: 'simulator', baseUrl: `${url}/v1` },
+      { id: 'sim-claude', type: 'anthropic', baseUrl: url, apiKey: 'sk-ant' },
+    ],
+    connections: 8,
+    serve: ({ config, upstream, recorder }) => {
+      const executor = new EmbeddingsExecutor(new ProviderDirectory(config), upstream, recorder);
+      return (req, out) => executor.handle(req, out);
     },
   });
-  await nc.flush();
+  sim = stack.sim;
 });
 
 afterAll(async () => {
-  await server?.close();
-  await upstream?.close();
-  await nc?.drain();
-  await sim?.close();
+  await stack?.close();
 });
 
 beforeEach(() => sim.clearFaults());
