@@ -55,6 +55,7 @@ async function call(opts: {
   targets: PlanTarget[];
   body?: unknown;
   plan?: string;
+  meta?: Partial<RequestMetaInput>;
   onFrame?: (f: Timed, requestId: string) => void;
 }): Promise<{ id: string; frames: Timed[] }> {
   const id = `${RUN}-${++seq}`;
@@ -69,6 +70,7 @@ async function call(opts: {
     tags: { suite: 'executor' },
     deadlineAt: now + 30_000,
     receivedAt: now,
+    ...opts.meta,
   };
   const body = opts.body ?? { model: 'client-model', messages: [{ role: 'user', content: 'Tell me about the sea and the sky' }], stream: opts.stream };
   const frames: Timed[] = [];
@@ -174,6 +176,23 @@ describe('executor chat (real NATS + simulator)', () => {
     expect(u.inputTokens).toBe(c.usage!.prompt_tokens);
     expect(u.outputTokens).toBe(c.usage!.completion_tokens);
     expect(u.costNanoUsd).toBe(costNanoUsd(PRICE, { inputTokens: u.inputTokens, outputTokens: u.outputTokens }).toString());
+  });
+
+  it('input images (counted by the ingress, in gw-meta): on the usage event, charged at the target\'s perImage; a failure carries them at 0', async () => {
+    const priced = { ...PRICE, perImage: 0.003 };
+    const body = { model: 'client-model', messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }] };
+    const ok = await call({ stream: false, targets: [{ ...target('sim-a', 'gpt-4o-mini'), price: priced }], body, meta: { inputImages: 2 } });
+    expect(types(ok.frames)).toEqual(['response']);
+    const [u] = await usageOf(ok.id);
+    expect(u).toMatchObject({ status: 'ok', inputImages: 2 });
+    const tokens = { inputTokens: u!.inputTokens, outputTokens: u!.outputTokens };
+    expect(u!.costNanoUsd).toBe(costNanoUsd(priced, { ...tokens, inputImages: 2 }).toString());
+    expect(BigInt(u!.costNanoUsd) - costNanoUsd(priced, tokens)).toBe(6_000_000n);
+
+    sim.setFaults([{ match: { model: 'sim-large' }, fault: { kind: 'status', status: 500 } }]);
+    const failed = await call({ stream: false, targets: [{ ...target('sim-a', 'sim-large'), price: priced }], body, meta: { inputImages: 2 } });
+    expect(types(failed.frames)).toEqual(['error']);
+    expect((await usageOf(failed.id))[0]).toMatchObject({ status: 'error', inputImages: 2, costNanoUsd: '0' });
   });
 
   it('stream: start first, chunks relayed as they arrive, usage chunk last when asked, then end', async () => {
