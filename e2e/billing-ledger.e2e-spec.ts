@@ -5,6 +5,15 @@ import { costNanoUsd } from '@gw/contracts';
 import { startStack, type Stack } from '@gw/testing';
 import { SIM_CONFIG, sql, until } from './helpers.js';
 
+/** A model priced per input image (its own upstream model name, so its price is its own row). */
+const VISION_PRICE = { inputPerMTok: 0.15, outputPerMTok: 0.6, perImage: 0.002 };
+const VISION_MODEL = `  - name: sim-vision
+    targets:
+      - provider: sim
+        model: sim-vision
+        price: { inputPerMTok: 0.15, outputPerMTok: 0.6, perImage: 0.002 }
+`;
+
 /** Issue 6 through the official SDK: the ledger, prices, savings of cache hits, the finance role, the OpenAPI page. */
 describe('billing ledger, end to end', () => {
   let stack: Stack;
@@ -37,7 +46,7 @@ describe('billing ledger, end to end', () => {
     );
 
   beforeAll(async () => {
-    stack = await startStack({ configYaml: SIM_CONFIG });
+    stack = await startStack({ configYaml: SIM_CONFIG + VISION_MODEL });
     member = await stack.createKey();
     finance = await stack.createKey({ role: 'finance' });
     client = new OpenAI({ apiKey: member.key, baseURL: `${stack.ingressUrl}/v1`, maxRetries: 0 });
@@ -99,6 +108,42 @@ describe('billing ledger, end to end', () => {
     const res = await client.chat.completions.create({ model: 'sim-model', messages: [{ role: 'user', content: `new price ${randomBytes(6).toString('hex')}` }] }).withResponse();
     const row = await record(res.response.headers.get('x-request-id')!);
     expect(row.cost).toBe(costNanoUsd({ inputPerMTok: 1.5, outputPerMTok: 6 }, { inputTokens: row.input_tokens, outputTokens: row.output_tokens }).toString());
+  });
+
+  it('images are charged at the per-image price: the record, the ledger and GET /billing/v1/spend include them', async () => {
+    const owner = await stack.createKey();
+    const vision = new OpenAI({ apiKey: owner.key, baseURL: `${stack.ingressUrl}/v1`, maxRetries: 0 });
+    const res = await vision.chat.completions
+      .create({
+        model: 'sim-vision',
+        messages: [
+          {
+            role: 'user',
+            content: [
+              { type: 'text', text: `what differs? ${randomBytes(6).toString('hex')}` },
+              { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==' } },
+              { type: 'image_url', image_url: { url: 'https://images.example/cat.png', detail: 'low' } },
+            ],
+          },
+        ],
+      })
+      .withResponse();
+    const row = await record(res.response.headers.get('x-request-id')!);
+    const tokens = { inputTokens: row.input_tokens, outputTokens: row.output_tokens };
+    const images = (await sql<{ n: number }>(stack.databaseUrl, `SELECT input_images AS n FROM billing.usage_records WHERE request_id = $1`, [row.request_id]))[0]!.n;
+    expect(images).toBe(2);
+    expect(row).toMatchObject({ priced: true, cost: costNanoUsd(VISION_PRICE, { ...tokens, inputImages: 2 }).toString() });
+    expect(BigInt(row.cost) - costNanoUsd(VISION_PRICE, tokens)).toBe(4_000_000n); // 2 × 0.002 USD
+
+    const spend = await billing(`/billing/v1/spend?groupBy=model&keyId=${owner.keyId}`, finance.key);
+    expect(spend.body['data']).toEqual([expect.objectContaining({ group: 'sim-vision', requests: 1, costNanoUsd: row.cost })]);
+    const entries = await sql<{ amount: string }>(
+      stack.databaseUrl,
+      `SELECT e.amount_nano_usd::text AS amount FROM billing.ledger_entries e JOIN billing.ledger_transactions t ON t.id = e.transaction_id
+        WHERE t.request_id = $1 ORDER BY e.amount_nano_usd DESC`,
+      [row.request_id],
+    );
+    expect(entries.map((e) => e.amount)).toEqual([row.cost, `-${row.cost}`]);
   });
 
   it('serves its OpenAPI description at /billing/docs', async () => {

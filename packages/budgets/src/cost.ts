@@ -14,15 +14,19 @@ export function estimatedInputTokens(bodyBytes: number): number {
   return Math.ceil(bodyBytes / 4);
 }
 
-/** The most a request can cost on any of the model's targets: input priced at the input rate, maxOutputTokens at the output rate. */
+/**
+ * The most a request can cost on any of the model's targets: input priced at the input rate, maxOutputTokens at the
+ * output rate, its input images at the target's perImage (costNanoUsd: the rule billing charges by).
+ */
 export function worstCaseCostNanoUsd(
   prices: readonly (PriceConfig | null | undefined)[],
   inputTokens: number,
   maxOutputTokens: number,
+  inputImages: number,
 ): bigint {
   let worst = 0n;
   for (const price of prices) {
-    const c = costNanoUsd(price, { inputTokens, cachedInputTokens: 0, outputTokens: maxOutputTokens });
+    const c = costNanoUsd(price, { inputTokens, cachedInputTokens: 0, outputTokens: maxOutputTokens, inputImages });
     if (c > worst) worst = c;
   }
   return worst;

@@ -37,7 +37,18 @@ describe('worstCaseCostNanoUsd', () => {
   it('prices the most expensive target', () => {
     const cheap = { inputPerMTok: 0.15, outputPerMTok: 0.6 };
     const dear = { inputPerMTok: 2.5, outputPerMTok: 10 };
-    expect(worstCaseCostNanoUsd([cheap, dear, null], 1000, 100)).toBe(2_500_000n + 1_000_000n);
-    expect(worstCaseCostNanoUsd([], 1000, 100)).toBe(0n);
+    expect(worstCaseCostNanoUsd([cheap, dear, null], 1000, 100, 0)).toBe(2_500_000n + 1_000_000n);
+    expect(worstCaseCostNanoUsd([], 1000, 100, 0)).toBe(0n);
+  });
+
+  it('includes the input images at each target\'s perImage, so images cannot overshoot a budget', () => {
+    const tokensDear = { inputPerMTok: 2.5, outputPerMTok: 10 };
+    const imagesDear = { inputPerMTok: 0.15, outputPerMTok: 0.6, perImage: 0.01 };
+    // no images: the token-expensive target is the worst case
+    expect(worstCaseCostNanoUsd([tokensDear, imagesDear], 1000, 100, 0)).toBe(2_500_000n + 1_000_000n);
+    // 4 images: 150_000 + 60_000 + 4 × 10_000_000 on the image-priced target beats 3_500_000
+    expect(worstCaseCostNanoUsd([tokensDear, imagesDear], 1000, 100, 4)).toBe(150_000n + 60_000n + 40_000_000n);
+    // a target without perImage (absent or 0) reserves nothing for images
+    expect(worstCaseCostNanoUsd([tokensDear, { ...tokensDear, perImage: 0 }], 1000, 100, 4)).toBe(2_500_000n + 1_000_000n);
   });
 });

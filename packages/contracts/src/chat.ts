@@ -179,6 +179,8 @@ export const RequestMeta = z.object({
   receivedAt: z.number(),
   /** the request's cache identity, so the executor's usage event can say "miss" for it */
   cacheStatus: z.enum(['hit', 'miss', 'bypass']).default('bypass'),
+  /** the request's input images, counted once by the ingress (input-images.ts): billed at the target's perImage */
+  inputImages: z.number().int().nonnegative().default(0),
 });
 export type RequestMeta = z.infer<typeof RequestMeta>;
 export type RequestMetaInput = z.input<typeof RequestMeta>;
@@ -249,6 +251,8 @@ export const UsageEvent = z.object({
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
   cachedInputTokens: z.number().int().nonnegative().default(0),
+  /** the request's input images (input-images.ts), on every event of the request; absent (older events) = 0 */
+  inputImages: z.number().int().nonnegative().default(0),
   /** exact cost in nano-USD, as a decimal string (bigint) */
   costNanoUsd: z.string().regex(/^\d+$/),
   latencyMs: z.number().nonnegative(),

@@ -20,6 +20,8 @@ export const PriceConfig = z.strictObject({
   outputPerMTok: z.number().nonnegative().default(0),
   cachedInputPerMTok: z.number().nonnegative().optional(),
   perRequest: z.number().nonnegative().optional(),
+  /** USD per input image (image_url parts of the request's messages); absent = 0 */
+  perImage: z.number().nonnegative().optional(),
 });
 export type PriceConfig = z.infer<typeof PriceConfig>;
 

@@ -7,3 +7,4 @@ export * from './money.js';
 export * from './anthropic.js';
 export * from './embeddings.js';
 export * from './alerts.js';
+export * from './input-images.js';

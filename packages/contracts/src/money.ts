@@ -41,9 +41,12 @@ function perTokens(pricePerMTokNano: bigint, tokens: number): bigint {
   return (pricePerMTokNano * BigInt(tokens) + MTOK / 2n) / MTOK;
 }
 
-export type TokenCounts = { inputTokens: number; outputTokens: number; cachedInputTokens?: number };
+export type TokenCounts = { inputTokens: number; outputTokens: number; cachedInputTokens?: number; inputImages?: number };
 
-/** The exact cost of a call in nano-USD; cached input tokens are billed at the cached rate when one is set. */
+/**
+ * The exact cost of a call in nano-USD: tokens at their per-million rates (cached input tokens at the cached rate
+ * when one is set), plus perRequest, plus inputImages × perImage. billing's usage-sql.ts LIST_COST is this rule in SQL.
+ */
 export function costNanoUsd(price: PriceConfig | null | undefined, usage: TokenCounts): bigint {
   if (!price) return 0n;
   const cached = Math.min(usage.cachedInputTokens ?? 0, usage.inputTokens);
@@ -52,6 +55,7 @@ export function costNanoUsd(price: PriceConfig | null | undefined, usage: TokenC
     perTokens(usdToNano(price.inputPerMTok), usage.inputTokens - cached) +
     perTokens(usdToNano(cachedRate), cached) +
     perTokens(usdToNano(price.outputPerMTok), usage.outputTokens) +
-    (price.perRequest ? usdToNano(price.perRequest) : 0n)
+    (price.perRequest ? usdToNano(price.perRequest) : 0n) +
+    (price.perImage && usage.inputImages ? usdToNano(price.perImage) * BigInt(usage.inputImages) : 0n)
   );
 }

@@ -67,6 +67,7 @@ function usage(requestId: string, costNanoUsd: bigint): UsageEvent {
     inputTokens: 10,
     outputTokens: 5,
     cachedInputTokens: 0,
+    inputImages: 0,
     costNanoUsd: costNanoUsd.toString(),
     latencyMs: 1,
     cacheStatus: 'miss',

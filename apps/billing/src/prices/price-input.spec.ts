@@ -41,4 +41,18 @@ describe('configPrices', () => {
     ]);
     expect(conflicts).toEqual(['a/up: model y declares another price; the first one is used']);
   });
+
+  it('carries the config perImage into perImageNano; a perImage that differs is another price', () => {
+    const config = GatewayConfig.parse({
+      providers: [{ id: 'a', type: 'openai' }],
+      models: [
+        { name: 'x', targets: [{ provider: 'a', model: 'vision', price: { inputPerMTok: 1, outputPerMTok: 2, perImage: 0.001275 } }] },
+        { name: 'y', targets: [{ provider: 'a', model: 'vision', price: { inputPerMTok: 1, outputPerMTok: 2 } }] },
+      ],
+    });
+    const { prices, conflicts } = configPrices(config);
+    expect(prices[0]).toMatchObject({ model: 'vision', perImageNano: 1_275_000n });
+    expect(conflicts).toEqual(['a/vision: model y declares another price; the first one is used']);
+    expect(() => GatewayConfig.parse({ models: [{ name: 'z', targets: [{ provider: 'a', model: 'm', price: { perImage: -0.01 } }] }] })).toThrow(/perImage/);
+  });
 });

@@ -72,7 +72,7 @@ export function configPrices(config: GatewayConfig): { prices: Array<PriceAmount
         outputNanoPerMTok: usdToNano(t.price.outputPerMTok),
         cachedInputNanoPerMTok: t.price.cachedInputPerMTok === undefined ? null : usdToNano(t.price.cachedInputPerMTok),
         perRequestNano: t.price.perRequest === undefined ? 0n : usdToNano(t.price.perRequest),
-        perImageNano: 0n,
+        perImageNano: t.price.perImage === undefined ? 0n : usdToNano(t.price.perImage),
       };
       const key = `${p.providerId}\u0000${p.model}`;
       const seen = byKey.get(key);

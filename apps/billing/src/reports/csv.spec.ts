@@ -40,6 +40,7 @@ describe('csv', () => {
       input_tokens: 10,
       output_tokens: 20,
       cached_input_tokens: 0,
+      input_images: 2,
       cost_nano_usd: '1234567891',
       latency_ms: 250,
       cache_status: 'miss',
@@ -56,7 +57,7 @@ describe('csv', () => {
     };
     expect(exportHeader().split(',')).toHaveLength(EXPORT_COLUMNS.length);
     expect(exportLine(row)).toBe(
-      '"req,1",2026-11-23T07:00:00.123Z,,team-a,key-a,"user ""x""",gpt-4o-mini,openai,gpt-4o-mini-2024,10,20,0,1.234567891,1234567891,250,miss,ok,,false,true,1,"{""project"":""a,b""}",batch,0.000000005\r\n',
+      '"req,1",2026-11-23T07:00:00.123Z,,team-a,key-a,"user ""x""",gpt-4o-mini,openai,gpt-4o-mini-2024,10,20,0,1.234567891,1234567891,250,miss,ok,,false,true,1,"{""project"":""a,b""}",batch,0.000000005,2\r\n',
     );
   });
 });

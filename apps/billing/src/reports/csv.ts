@@ -39,6 +39,7 @@ export const EXPORT_COLUMNS = [
   'tags',
   'mode',
   'saving_usd',
+  'input_images',
 ] as const;
 
 export function exportHeader(): string {
@@ -71,5 +72,6 @@ export function exportLine(r: UsageRecordRow): string {
     JSON.stringify(r.tags),
     r.mode,
     formatNanoUsd(BigInt(r.saving_nano_usd)),
+    r.input_images,
   ]);
 }

@@ -18,6 +18,7 @@ export type UsageRecordRow = {
   input_tokens: number;
   output_tokens: number;
   cached_input_tokens: number;
+  input_images: number;
   cost_nano_usd: string;
   latency_ms: number;
   cache_status: string;
@@ -58,7 +59,7 @@ export type BudgetRow = {
 };
 
 const RECORD_COLUMNS = `id, request_id, occurred_at, org_id, team_id, key_id, end_user, requested_model, provider_id, model,
-  input_tokens, output_tokens, cached_input_tokens, cost_nano_usd, latency_ms, cache_status, status, error_code,
+  input_tokens, output_tokens, cached_input_tokens, input_images, cost_nano_usd, latency_ms, cache_status, status, error_code,
   usage_estimated, stream, tags, attempts, mode, routing, saving_nano_usd, price_id`;
 
 /** The SQL expression each groupBy groups on in the raw records (a fixed set: never built from the query string). */

@@ -43,6 +43,8 @@ export type UsageItem = {
   inputTokens: number;
   outputTokens: number;
   cachedInputTokens: number;
+  /** input images, charged at the price's perImage */
+  inputImages: number;
   costUsd: string;
   costNanoUsd: string;
   latencyMs: number;
@@ -87,6 +89,7 @@ function toUsageItem(r: UsageRecordRow): UsageItem {
     inputTokens: r.input_tokens,
     outputTokens: r.output_tokens,
     cachedInputTokens: r.cached_input_tokens,
+    inputImages: r.input_images,
     costUsd: formatNanoUsd(BigInt(r.cost_nano_usd)),
     costNanoUsd: r.cost_nano_usd,
     latencyMs: r.latency_ms,

@@ -33,6 +33,7 @@ describe('toUsageRow', () => {
       costNanoUsd: '45000',
       tags: '{"project":"x"}',
       cachedInputTokens: 0,
+      inputImages: 0,
       errorCode: null,
       usageEstimated: false,
       attempts: 0,
@@ -56,9 +57,16 @@ describe('toUsageRow', () => {
     expect(JSON.parse(row.routing!)).toEqual(routing);
   });
 
+  it('keeps the input images (an older event without the field counts none)', () => {
+    expect(toUsageRow(event({ inputImages: 3 })).inputImages).toBe(3);
+    expect(UsageEvent.safeParse({ ...event(), inputImages: -1 }).success).toBe(false);
+    expect(UsageEvent.safeParse({ ...event(), inputImages: 1.5 }).success).toBe(false);
+  });
+
   it('refuses values the columns cannot hold (they would fail every redelivery)', () => {
     expect(() => toUsageRow(event({ inputTokens: 3_000_000_000 }))).toThrow(UnstorableUsageError);
     expect(() => toUsageRow(event({ costNanoUsd: '9223372036854775808' }))).toThrow(UnstorableUsageError);
+    expect(() => toUsageRow(event({ inputImages: 3_000_000_000 }))).toThrow(UnstorableUsageError);
     expect(() => toUsageRow(event({ occurredAt: 9e15 }))).toThrow(UnstorableUsageError);
     expect(() => toUsageRow(event({ requestId: '' }))).toThrow(UnstorableUsageError);
   });
@@ -68,10 +76,12 @@ describe('buildInsertBatch', () => {
   it('one statement with one array parameter per column, whatever the batch size', () => {
     const rows = Array.from({ length: 700 }, (_, i) => toUsageRow(event({ requestId: `r${i}` })));
     const { text, values } = buildInsertBatch(rows);
-    expect(values).toHaveLength(25);
+    expect(values).toHaveLength(26);
     for (const v of values) expect(v).toHaveLength(700);
     expect(text).toContain('unnest($1::text[], $2::timestamptz[]');
-    expect(text).toContain('$25::text[]');
+    expect(text).toContain('$26::text[]');
+    // an image is priced beside the tokens, except on an error (like the per-request price)
+    expect(text).toContain("CASE WHEN i.status = 'error' THEN 0 ELSE p.per_request_nano + p.per_image_nano::numeric * i.input_images END");
     expect(text).toContain('ON CONFLICT (request_id) DO NOTHING');
     expect(text).toMatch(/INSERT INTO billing\.ledger_transactions[\s\S]*FROM ins/);
   });

@@ -17,6 +17,7 @@ export type UsageRow = {
   inputTokens: number;
   outputTokens: number;
   cachedInputTokens: number;
+  inputImages: number;
   costNanoUsd: string;
   latencyMs: number;
   cacheStatus: string;
@@ -49,6 +50,7 @@ const COLUMNS: Array<[keyof UsageRow, string, string]> = [
   ['inputTokens', 'input_tokens', 'int4'],
   ['outputTokens', 'output_tokens', 'int4'],
   ['cachedInputTokens', 'cached_input_tokens', 'int4'],
+  ['inputImages', 'input_images', 'int4'],
   ['costNanoUsd', 'cost_nano_usd', 'int8'],
   ['latencyMs', 'latency_ms', 'int4'],
   ['cacheStatus', 'cache_status', 'text'],
@@ -113,6 +115,7 @@ export function toUsageRow(e: UsageEvent): UsageRow {
     inputTokens: int4(id, 'inputTokens', e.inputTokens),
     outputTokens: int4(id, 'outputTokens', e.outputTokens),
     cachedInputTokens: int4(id, 'cachedInputTokens', e.cachedInputTokens),
+    inputImages: int4(id, 'inputImages', e.inputImages),
     costNanoUsd: cost.toString(),
     latencyMs: int4(id, 'latencyMs', e.latencyMs),
     cacheStatus: e.cacheStatus,
@@ -132,16 +135,19 @@ export function toUsageRow(e: UsageEvent): UsageRow {
 /** Usage columns of the table, in COLUMNS order (the last two COLUMNS only feed the ledger). */
 const USAGE_COLUMNS = COLUMNS.slice(0, COLUMNS.length - 2).map(([, col]) => col);
 
-/** Cost of a record at the list price `p` (nano-USD per MTok, rounded half up per part, like money.ts costNanoUsd). */
+/**
+ * Cost of a record at the list price `p`: money.ts costNanoUsd in SQL (nano-USD per MTok, rounded half up per part;
+ * per request and per input image exact), except that an error pays neither its request nor its images.
+ */
 const LIST_COST = `
       div(p.input_nano_per_mtok::numeric * (i.input_tokens - least(i.cached_input_tokens, i.input_tokens)) + 500000, 1000000)
     + div(coalesce(p.cached_input_nano_per_mtok, p.input_nano_per_mtok)::numeric * least(i.cached_input_tokens, i.input_tokens) + 500000, 1000000)
     + div(p.output_nano_per_mtok::numeric * i.output_tokens + 500000, 1000000)
-    + CASE WHEN i.status = 'error' THEN 0 ELSE p.per_request_nano END`;
+    + CASE WHEN i.status = 'error' THEN 0 ELSE p.per_request_nano + p.per_image_nano::numeric * i.input_images END`;
 
 /**
  * One statement for a whole batch: each column travels as one array parameter and `unnest` zips them back into rows
- * (25 parameters whatever the batch size). In order, inside the one statement:
+ * (26 parameters whatever the batch size). In order, inside the one statement:
  *  - the price valid at occurred_at for the provider + model (a cache hit, which has no provider, takes the model's
  *    price of any provider, the first by provider id) gives the cost; without one the event's cost (from config) stays;
  *    a cache hit costs 0 and records as saving what it would have cost;

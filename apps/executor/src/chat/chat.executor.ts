@@ -416,14 +416,15 @@ export class ChatExecutor {
       outputTokens = est.completion_tokens;
       estimated = true;
     }
-    let cost = run.billed ? costNanoUsd(run.billed.price, { inputTokens, outputTokens, cachedInputTokens }) : 0n;
+    // every target that took the request read its images (meta.inputImages: counted once by the ingress)
+    let cost = run.billed ? costNanoUsd(run.billed.price, { inputTokens, outputTokens, cachedInputTokens, inputImages: meta.inputImages }) : 0n;
     // the losers of hedged pairs: billed for exactly what their providers reported, at their own prices
     for (const h of run.hedgeUsage) {
       const u = { inputTokens: h.usage.prompt_tokens, outputTokens: h.usage.completion_tokens, cachedInputTokens: h.usage.prompt_tokens_details?.cached_tokens ?? 0 };
       inputTokens += u.inputTokens;
       outputTokens += u.outputTokens;
       cachedInputTokens += u.cachedInputTokens;
-      cost += costNanoUsd(h.target.price, u);
+      cost += costNanoUsd(h.target.price, { ...u, inputImages: meta.inputImages });
     }
     const target = run.billed ?? lastTarget;
     return {
@@ -439,6 +440,7 @@ export class ChatExecutor {
       inputTokens,
       outputTokens,
       cachedInputTokens,
+      inputImages: meta.inputImages,
       costNanoUsd: cost.toString(),
       latencyMs: Math.max(0, Date.now() - meta.receivedAt),
       cacheStatus: meta.cacheStatus,

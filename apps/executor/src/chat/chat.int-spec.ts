@@ -8,6 +8,7 @@ import {
   type ChatCompletion,
   type ChatCompletionChunk,
   type PlanTarget,
+  type RequestMetaInput,
   type UsageEvent,
 } from '@gw/contracts';
 import type { FaultRule, Simulator } from '@gw/testing';
@@ -42,6 +43,7 @@ async function call(opts: {
   targets: PlanTarget[];
   body?: unknown;
   plan?: string;
+  meta?: Partial<Omit<RequestMetaInput, 'requestId' | 'receivedAt' | 'deadlineAt'>>;
   onFrame?: (f: TimedFrame, requestId: string) => void;
 }): Promise<{ id: string; frames: TimedFrame[] }> {
   const { id, frames } = await stack.send({
@@ -52,6 +54,7 @@ async function call(opts: {
       teamId: 'team-int',
       keyId: 'key-int',
       tags: { suite: 'executor' },
+      ...opts.meta,
     },
     body: opts.body ?? { model: 'client-model', messages: [{ role: 'user', content: 'Tell me about the sea and the sky' }], stream: opts.stream },
     plan: opts.plan ?? JSON.stringify({ model: 'client-model', targets: opts.targets }),
@@ -119,6 +122,23 @@ describe('executor chat (real NATS + simulator)', () => {
     expect(u.inputTokens).toBe(c.usage!.prompt_tokens);
     expect(u.outputTokens).toBe(c.usage!.completion_tokens);
     expect(u.costNanoUsd).toBe(costNanoUsd(PRICE, { inputTokens: u.inputTokens, outputTokens: u.outputTokens }).toString());
+  });
+
+  it('input images (counted by the ingress, in gw-meta): on the usage event, charged at the target\'s perImage; a failure carries them at 0', async () => {
+    const priced = { ...PRICE, perImage: 0.003 };
+    const body = { model: 'client-model', messages: [{ role: 'user', content: [{ type: 'text', text: 'what is this?' }, { type: 'image_url', image_url: { url: 'data:image/png;base64,iVBORw0KGgo=' } }] }] };
+    const ok = await call({ stream: false, targets: [{ ...target('sim-a', 'gpt-4o-mini'), price: priced }], body, meta: { inputImages: 2 } });
+    expect(types(ok.frames)).toEqual(['response']);
+    const [u] = await usageOf(ok.id);
+    expect(u).toMatchObject({ status: 'ok', inputImages: 2 });
+    const tokens = { inputTokens: u!.inputTokens, outputTokens: u!.outputTokens };
+    expect(u!.costNanoUsd).toBe(costNanoUsd(priced, { ...tokens, inputImages: 2 }).toString());
+    expect(BigInt(u!.costNanoUsd) - costNanoUsd(priced, tokens)).toBe(6_000_000n);
+
+    sim.setFaults([{ match: { model: 'sim-large' }, fault: { kind: 'status', status: 500 } }]);
+    const failed = await call({ stream: false, targets: [{ ...target('sim-a', 'sim-large'), price: priced }], body, meta: { inputImages: 2 } });
+    expect(types(failed.frames)).toEqual(['error']);
+    expect((await usageOf(failed.id))[0]).toMatchObject({ status: 'error', inputImages: 2, costNanoUsd: '0' });
   });
 
   it('stream: start first, chunks relayed as they arrive, usage chunk last when asked, then end', async () => {

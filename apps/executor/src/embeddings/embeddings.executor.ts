@@ -259,6 +259,7 @@ function usageEvent(run: Run, failure: GatewayError | null, lastTarget: PlanTarg
     inputTokens,
     outputTokens: 0,
     cachedInputTokens: 0,
+    inputImages: 0, // embeddings take text only
     costNanoUsd: (run.billed
       ? costNanoUsd(run.billed.price, { inputTokens, outputTokens: 0 })
       : 0n

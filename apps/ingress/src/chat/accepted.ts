@@ -15,6 +15,8 @@ export type Accepted = {
   endUser: string | null;
   tags: Record<string, string>;
   cacheStatus: CacheStatus;
+  /** the request's input images (countInputImages on the internal request; 0 for embeddings): on every usage event */
+  inputImages: number;
   /** the client closed the connection before the answer was complete */
   gone: boolean;
   /** the routing story of a request that failed upstream (x-gateway-route on the error) */

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { contracts, GatewayError, type ModerationCheckResult } from '@gw/contracts';
+import { contracts, countInputImages, GatewayError, type ModerationCheckResult } from '@gw/contracts';
 import { HotClient } from '@gw/transport';
 import type { ExactCache } from '@gw/exact-cache';
 import { checkInput } from '@gw/guardrails';
@@ -56,6 +56,8 @@ export class ChatService {
         throw new GatewayError('FORBIDDEN', `this key may not use model ${chat.model}`, { param: 'model' });
       }
       const stream = chat.stream === true;
+      // counted once, on the internal form whatever the wire format: reserved, carried to the executor, billed
+      const inputImages = countInputImages(chat.messages);
       const directive = cacheDirectiveFrom(req.headers['x-gateway-cache']);
       const cacheable = !stream && this.settings.cache.enabled && directive !== 'no-cache,no-store';
       // the input check runs in process (microseconds), so it goes first: a block or a redaction wins over a hit,
@@ -66,7 +68,7 @@ export class ChatService {
       // request only discards what it read from its own team's namespace (lookup never rejects: fail open)
       const lookup = cacheKey && directive !== 'no-cache' && (verdict === null || verdict.action === 'allow') ? this.lookup(identity.teamId, cacheKey) : null;
       // rate limits + budget reservation (one Redis script); billing settles it from the usage event
-      const admission = await this.limits.admitTo(reply, { requestId, identity, model: chat.model, bodyBytes: body.raw.byteLength, maxOutputTokens: chat.max_completion_tokens ?? chat.max_tokens ?? null });
+      const admission = await this.limits.admitTo(reply, { requestId, identity, model: chat.model, bodyBytes: body.raw.byteLength, maxOutputTokens: chat.max_completion_tokens ?? chat.max_tokens ?? null, inputImages });
       if (admission.release) reply.raw.once('close', () => this.limits.release(requestId));
       ctx = {
         requestId,
@@ -79,6 +81,7 @@ export class ChatService {
         endUser: chat.user ?? null,
         tags: tagsFrom(req.headers['x-gateway-tags'], identity.tags),
         cacheStatus: cacheable ? 'miss' : 'bypass',
+        inputImages,
         gone: false,
         route: null,
         frames: null,

@@ -99,6 +99,7 @@ export class Relay {
       deadlineAt,
       receivedAt: ctx.receivedAt,
       cacheStatus: ctx.cacheStatus,
+      inputImages: ctx.inputImages,
     };
     this.metrics.cache.inc({ status: ctx.cacheStatus });
     const frames = this.hot.open(contract, data, {
@@ -323,6 +324,7 @@ export class Relay {
       inputTokens: 0,
       outputTokens: 0,
       cachedInputTokens: 0,
+      inputImages: ctx.inputImages,
       costNanoUsd: '0',
       latencyMs: Math.round(performance.now() - ctx.t0),
       cacheStatus: ctx.cacheStatus,

@@ -51,7 +51,7 @@ export class EmbeddingsService {
         throw new GatewayError('FORBIDDEN', `this key may not use model ${model}`, { param: 'model' });
       }
       // rate limits + budget reservation, as for chat (an embedding is paid for too: input tokens, no output)
-      const admission = await this.limits.admitTo(reply, { requestId, identity, model, bodyBytes: body.raw.byteLength, maxOutputTokens: 0 });
+      const admission = await this.limits.admitTo(reply, { requestId, identity, model, bodyBytes: body.raw.byteLength, maxOutputTokens: 0, inputImages: 0 });
       if (admission.release) reply.raw.once('close', () => this.limits.release(requestId));
       ctx = {
         requestId,
@@ -64,6 +64,7 @@ export class EmbeddingsService {
         endUser: parsed.data.user ?? null,
         tags: tagsFrom(req.headers['x-gateway-tags'], identity.tags),
         cacheStatus: 'bypass',
+        inputImages: 0,
         gone: false,
         route: null,
         frames: null,

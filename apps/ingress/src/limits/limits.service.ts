@@ -24,6 +24,8 @@ export type AdmitInput = {
   model: string;
   bodyBytes: number;
   maxOutputTokens: number | null;
+  /** the request's input images: reserved at the targets' perImage */
+  inputImages: number;
 };
 
 /** What the client is told (x-ratelimit-* headers); `release` = the request holds a concurrency slot to free. */
@@ -77,7 +79,7 @@ export class LimitsService {
       input.maxOutputTokens ?? priced?.maxOutputTokens ?? this.env.BUDGET_DEFAULT_MAX_OUTPUT_TOKENS;
     const amount =
       budgets.length && priced
-        ? worstCaseCostNanoUsd(priced.prices, worstCaseInputTokens(input.bodyBytes), maxOut)
+        ? worstCaseCostNanoUsd(priced.prices, worstCaseInputTokens(input.bodyBytes), maxOut, input.inputImages)
         : 0n;
     let result;
     try {
