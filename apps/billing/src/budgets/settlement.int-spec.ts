@@ -32,7 +32,7 @@ beforeAll(async () => {
   service = new SettlementService(env, alerts);
 });
 afterAll(async () => {
-  service.onApplicationShutdown();
+  await service.onApplicationShutdown();
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length) await redis.del(...keys);
   redis.disconnect();
