@@ -1,10 +1,9 @@
-import { createServer, type Server } from 'node:http';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '@gw/testing';
-import { SIM_CONFIG, sql, until } from './helpers.js';
+import { SIM_CONFIG, sql, startAlertHook, until } from './helpers.js';
 
 /**
  * ADR 0018: a budget alert is not lost when billing dies between the settlement (threshold crossed, in Redis) and
@@ -23,8 +22,8 @@ describe('budget alerts survive billing dying before the publish', () => {
     max_tokens: 16,
   };
   const paid = { headers: { 'x-gateway-cache': 'no-cache' } };
-  const hits: Array<{ id: string; body: { id: string; thresholdPct: number; spentUsd: string } }> = [];
-  let hook: Server;
+  let hook: Awaited<ReturnType<typeof startAlertHook>> | undefined;
+  const hits = () => hook?.hits ?? [];
 
   const client = (key: string) => new OpenAI({ apiKey: key, baseURL: `${stack.ingressUrl}/v1`, maxRetries: 0 });
   const rows = async (keyId: string, n: number): Promise<bigint> => {
@@ -44,21 +43,11 @@ describe('budget alerts survive billing dying before the publish', () => {
   };
 
   beforeAll(async () => {
-    hook = createServer((req, res) => {
-      let text = '';
-      req.on('data', (c: Buffer) => (text += c.toString('utf8')));
-      req.on('end', () => {
-        hits.push({ id: String(req.headers['x-gateway-alert-id']), body: JSON.parse(text) as (typeof hits)[number]['body'] });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-    const addr = hook.address();
-    const hookUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/budget-alerts`;
+    hook = await startAlertHook();
     stack = await startStack({
       configYaml: SIM_CONFIG,
       // LOG_LEVEL log: billing's "budget … reached 50 %" line tells when the settlement has reported the alert
-      env: { BUDGET_ALERT_WEBHOOK_URL: hookUrl, BUDGET_ALERT_RESEND_MS: '2000', LOG_LEVEL: 'log' },
+      env: { BUDGET_ALERT_WEBHOOK_URL: hook.url, BUDGET_ALERT_RESEND_MS: '2000', LOG_LEVEL: 'log' },
     });
     nc = await connect({ servers: stack.natsUrl });
     const probe = await stack.createKey();
@@ -69,7 +58,7 @@ describe('budget alerts survive billing dying before the publish', () => {
   afterAll(async () => {
     await nc?.drain();
     await stack?.close();
-    await new Promise((r) => hook?.close(r));
+    await hook?.close();
   });
 
   it('billing SIGKILLed while the publish fails: after the restart the alert reaches the webhook once, with its id', async () => {
@@ -106,12 +95,12 @@ describe('budget alerts survive billing dying before the publish', () => {
     await stack.start('billing');
 
     const id = `budget:key:${key.id}:m${new Date().toISOString().slice(0, 7)}:50`;
-    await until('the 50 % alert at the webhook', async () => hits.some((h) => h.id === id) || null, 30_000);
+    await until('the 50 % alert at the webhook', async () => hits().some((h) => h.id === id) || null, 30_000);
     // a later settlement on the budget (60 %) and two more resend sweeps: nothing again
     await client(key.key).chat.completions.create(body, paid);
     await rows(key.id, 6);
     await new Promise((r) => setTimeout(r, 4_500));
-    const ours = hits.filter((h) => h.body.id === key.id);
+    const ours = hits().filter((h) => h.body.id === key.id);
     expect(ours.map((h) => h.id)).toEqual([id]);
     expect(ours[0]!.body).toMatchObject({ thresholdPct: 50, spentUsd: expect.stringMatching(/^\d+\.\d{9}$/) });
     expect(BigInt(ours[0]!.body.spentUsd.replace('.', ''))).toBe(costOfOne * 5n); // the figures of the crossing
