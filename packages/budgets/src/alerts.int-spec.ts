@@ -92,6 +92,18 @@ describe('budget alerts until published (Lua on real Redis)', () => {
     expect(await redis.exists(keyOf(full))).toBe(0);
   });
 
+  it('a pending mark that is not "<spent> <limit>" is skipped, the other alerts stay whole', async () => {
+    const b = new Budgets(redis, { prefix });
+    const budget = budgetOf(1000n);
+    await spend(b, budget, 600n);
+    await redis.hset(keyOf(budget), 'p50', 'garbage');
+    expect(await spend(b, budget, 300n)).toEqual([
+      { budgetKey: keyOf(budget), scope: 'team', id: budget.id, periodId: 't', thresholdPct: 80, spentNanoUsd: 900n, limitNanoUsd: 1000n },
+    ]);
+    expect((await b.pendingAlerts(0)).filter((a) => a.id === budget.id).map((a) => a.thresholdPct)).toEqual([80]);
+    expect(await redis.zscore(`${prefix}:alerts`, `${keyOf(budget)}|50`)).toBeNull();
+  });
+
   it('pendingAlerts returns at most `max` alerts, the oldest first', async () => {
     const b = new Budgets(redis, { prefix: `${prefix}max` });
     const budgets = [budgetOf(10n), budgetOf(10n)];

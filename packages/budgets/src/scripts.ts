@@ -229,10 +229,12 @@ for k, b in ipairs(rec.b) do
           redis.call('ZADD', KEYS[3], ARGV[4], b .. '|' .. pct)
         end
         local s, l = string.match(at, '^(%S+) (%S+)$')
-        table.insert(alerts, b)
-        table.insert(alerts, pct)
-        table.insert(alerts, s)
-        table.insert(alerts, l)
+        if s then
+          table.insert(alerts, b)
+          table.insert(alerts, pct)
+          table.insert(alerts, s)
+          table.insert(alerts, l)
+        end
       end
     end
   end
