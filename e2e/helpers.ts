@@ -1,3 +1,4 @@
+import { createServer } from 'node:http';
 import type OpenAI from 'openai';
 import pg from 'pg';
 import { BEDROCK_TEST_CREDENTIALS } from '@gw/testing';
@@ -121,3 +122,26 @@ export const weather: OpenAI.ChatCompletionTool = {
     parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
   },
 };
+
+/** A budget alert as the webhook receives it, with its `x-gateway-alert-id` header. */
+export type AlertHit = { id: string; body: { id: string; thresholdPct: number; budgetUsd: string; spentUsd: string } };
+
+/** A local budget alerts webhook answering 204: every alert it received lands in `hits`. */
+export async function startAlertHook(): Promise<{ url: string; hits: AlertHit[]; close(): Promise<void> }> {
+  const hits: AlertHit[] = [];
+  const server = createServer((req, res) => {
+    let text = '';
+    req.on('data', (c: Buffer) => (text += c.toString('utf8')));
+    req.on('end', () => {
+      hits.push({ id: String(req.headers['x-gateway-alert-id']), body: JSON.parse(text) as AlertHit['body'] });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/budget-alerts`,
+    hits,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}

@@ -1,8 +1,7 @@
-import { createServer, type Server } from 'node:http';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '@gw/testing';
-import { SIM_CONFIG, sql, until } from './helpers.js';
+import { SIM_CONFIG, sql, startAlertHook, until } from './helpers.js';
 
 /**
  * Issue 5, done when: 200 parallel requests at a key (and at a team of 5 keys) whose budget fits exactly 20 of them →
@@ -63,23 +62,12 @@ describe('budgets that cannot be overshot', () => {
   };
 
   /** the budget alerts webhook: every body it received, with the alert id header */
-  const alerts: Array<{ id: string; body: { id: string; thresholdPct: number; budgetUsd: string; spentUsd: string } }> = [];
-  let hook: Server;
-  const alertsFor = (id: string) => alerts.filter((a) => a.body.id === id);
+  let hook: Awaited<ReturnType<typeof startAlertHook>> | undefined;
+  const alertsFor = (id: string) => (hook?.hits ?? []).filter((a) => a.body.id === id);
 
   beforeAll(async () => {
-    hook = createServer((req, res) => {
-      let text = '';
-      req.on('data', (c: Buffer) => (text += c.toString('utf8')));
-      req.on('end', () => {
-        alerts.push({ id: String(req.headers['x-gateway-alert-id']), body: JSON.parse(text) as (typeof alerts)[number]['body'] });
-        res.writeHead(204).end();
-      });
-    });
-    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
-    const addr = hook.address();
-    const hookUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}/budget-alerts`;
-    stack = await startStack({ configYaml: SIM_CONFIG, env: { BUDGET_ALERT_WEBHOOK_URL: hookUrl } });
+    hook = await startAlertHook();
+    stack = await startStack({ configYaml: SIM_CONFIG, env: { BUDGET_ALERT_WEBHOOK_URL: hook.url } });
     // what one such request really costs (the simulator answers the same prompt the same way)
     const probe = await stack.createKey();
     await client(probe.key).chat.completions.create(body, paid);
@@ -88,7 +76,7 @@ describe('budgets that cannot be overshot', () => {
   });
   afterAll(async () => {
     await stack?.close();
-    await new Promise((r) => hook?.close(r));
+    await hook?.close();
   });
 
   /** The thresholds a settled spend crossed reach the webhook, each exactly once (and no other). */

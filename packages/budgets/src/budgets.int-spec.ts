@@ -102,7 +102,9 @@ describe('budgets (Lua on real Redis)', () => {
     const spend = async (cost: bigint) => {
       const r = req();
       await admitOne(b, { requestId: r, budgets: [budget] });
-      return b.settle([{ requestId: r, costNanoUsd: cost, tokens: 1 }]);
+      const alerts = await b.settle([{ requestId: r, costNanoUsd: cost, tokens: 1 }]);
+      for (const a of alerts) await b.alertPublished(a); // what billing does once JetStream stored it (ADR 0018)
+      return alerts;
     };
     expect(await spend(400n)).toEqual([]);
     expect((await spend(450n)).map((a) => a.thresholdPct)).toEqual([50, 80]);

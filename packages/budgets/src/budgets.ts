@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { ADMIT_LUA, ADMIT_STATUS, READ_LUA, RELEASE_LUA, SETTLE_LUA } from './scripts.js';
+import { ADMIT_LUA, ADMIT_STATUS, PENDING_LUA, PUBLISHED_LUA, READ_LUA, RELEASE_LUA, SETTLE_LUA } from './scripts.js';
 import { periodSpan, periodTtlMs, type BudgetPeriod } from './periods.js';
 
 /** A scope of rate limits (a key, a team, a key × model …): null = no limit of that kind. */
@@ -66,13 +66,16 @@ const REASONS = {
   [ADMIT_STATUS.budget]: 'budget',
 } as const;
 
-type ScriptName = 'admit' | 'settle' | 'release' | 'read';
+type ScriptName = 'admit' | 'settle' | 'release' | 'read' | 'published' | 'pending';
 const SCRIPTS: Record<ScriptName, string> = {
   admit: ADMIT_LUA,
   settle: SETTLE_LUA,
   release: RELEASE_LUA,
   read: READ_LUA,
+  published: PUBLISHED_LUA,
+  pending: PENDING_LUA,
 };
+const SCRIPT_COUNT = Object.keys(SCRIPTS).length;
 
 const nullable = (n: number): number | null => (n < 0 ? null : n);
 
@@ -86,6 +89,8 @@ export class Budgets {
   private readonly shas = new Map<ScriptName, string>();
   /** the expiries of every request's budget holds (ADR 0016) */
   private readonly holdsKey: string;
+  /** the budget alerts crossed and not published yet (ADR 0018) */
+  private readonly alertsKey: string;
   /** the current period of each kind, so that a request does not format dates (see budgetKey) */
   private readonly periods = new Map<BudgetPeriod, { id: string; startMs: number; endMs: number }>();
 
@@ -97,6 +102,7 @@ export class Budgets {
     // an expired hold is released through its record (the amount and the budgets): the record must outlive it
     this.recordTtlMs = Math.max(opts.recordTtlMs ?? 7 * 86_400_000, this.holdTtlMs + 86_400_000);
     this.holdsKey = `${opts.prefix}:holds`;
+    this.alertsKey = `${opts.prefix}:alerts`;
   }
 
   async admit(r: AdmitRequest): Promise<AdmitResult> {
@@ -164,7 +170,9 @@ export class Budgets {
 
   /**
    * Settles requests to their real cost, idempotently (a request already settled, or never admitted with a
-   * limit, is a no-op). One pipeline for the whole batch. Returns the budget alerts that fire.
+   * limit, is a no-op). One pipeline for the whole batch. Returns the budget alerts to publish: every threshold
+   * crossed on a budget it settled on and not yet marked published (`alertPublished`), with the spent and limit of
+   * the first crossing (the same alert each time it is returned, until it is marked).
    */
   async settle(items: readonly Settlement[]): Promise<BudgetAlert[]> {
     if (items.length === 0) return [];
@@ -180,27 +188,47 @@ export class Budgets {
     const alerts: BudgetAlert[] = [];
     for (const [err, value] of results) {
       if (err) throw err;
-      const flat = value as Array<string | number>;
-      for (let i = 0; i + 3 < flat.length; i += 4)
-        alerts.push(
-          this.alert(String(flat[i]), Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3])),
-        );
+      this.alerts(value, alerts);
     }
     return alerts;
+  }
+
+  /** JetStream stored the alert: it is done (never returned again in this budget period). */
+  async alertPublished(a: Pick<BudgetAlert, 'budgetKey' | 'thresholdPct'>): Promise<void> {
+    await this.run('published', ['', 2, a.budgetKey, this.alertsKey, a.thresholdPct]);
+  }
+
+  /**
+   * The alerts crossed at least `olderThanMs` ago and still not published (at most `max`): those of budgets that no
+   * settlement touches any more, e.g. a budget refusing every request since it reached 100 %.
+   */
+  async pendingAlerts(olderThanMs: number, nowMs = Date.now(), max = 100): Promise<BudgetAlert[]> {
+    return this.alerts(await this.run('pending', ['', 1, this.alertsKey, nowMs - olderThanMs, max]), []);
+  }
+
+  /** Parses a script's flat alert list {budget key, threshold %, spent, limit, ...} into `into`. */
+  private alerts(value: unknown, into: BudgetAlert[]): BudgetAlert[] {
+    const flat = value as Array<string | number>;
+    for (let i = 0; i + 3 < flat.length; i += 4)
+      into.push(this.alert(String(flat[i]), Number(flat[i + 1]), String(flat[i + 2]), String(flat[i + 3])));
+    return into;
   }
 
   private async settlePipeline(items: readonly Settlement[]): Promise<Array<[Error | null, unknown]>> {
     const sha = this.shas.get('settle') ?? '';
     const pipe = this.redis.pipeline();
+    const now = Date.now();
     for (const s of items)
       pipe.evalsha(
         sha,
-        2,
+        3,
         this.recordKey(s.requestId),
         this.holdsKey,
+        this.alertsKey,
         s.requestId,
         s.costNanoUsd.toString(),
         Math.max(0, Math.round(s.tokens)),
+        now,
       );
     return (await pipe.exec()) ?? [];
   }
@@ -260,7 +288,7 @@ export class Budgets {
   }
 
   private async ensureLoaded(): Promise<void> {
-    if (this.shas.size === 4) return;
+    if (this.shas.size === SCRIPT_COUNT) return;
     for (const [name, lua] of Object.entries(SCRIPTS) as Array<[ScriptName, string]>) {
       this.shas.set(name, (await this.redis.script('LOAD', lua)) as string);
     }
@@ -271,7 +299,7 @@ export class Budgets {
    * [(the sha goes here), numkeys, KEYS…, ARGV…].
    */
   private async run(name: ScriptName, argv: Array<string | number>): Promise<unknown> {
-    if (this.shas.size !== 4) await this.ensureLoaded();
+    if (this.shas.size !== SCRIPT_COUNT) await this.ensureLoaded();
     argv[0] = this.shas.get(name) ?? '';
     try {
       return await this.redis.call('evalsha', argv);

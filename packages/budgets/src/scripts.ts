@@ -17,7 +17,9 @@
  *   rate scope S:  P:rl:S:rpm (ZSET reqId → admitted at, a sliding 60 s log)
  *                  P:rl:S:tpm:<minute> (integer, tokens admitted in this clock minute)
  *                  P:rl:S:conc (ZSET reqId → hold expiry, in-flight requests)
- *   budget B:      P:bud:<scope>:<id>:<period>      HASH spent, reserved, a50/a80/a100 (alerts sent)
+ *   budget B:      P:bud:<scope>:<id>:<period>      HASH spent, reserved, a50/a80/a100 (alert published: done),
+ *                  p50/p80/p100 ("<spent> <limit>" when the threshold was crossed: alert not published yet)
+ *   alerts:        P:alerts (ZSET "<budget key>|<pct>" → crossed at, the alerts not published yet; ADR 0018)
  *   holds:         P:holds  (ZSET reqId → hold expiry: the request holds its record's amount `a` on each of its
  *                  budgets `b` until SETTLE, or until the expiry when it never settles)
  *   request R:     P:req:R  the settlement record (JSON): which counters R touched, estimate, amount held
@@ -179,12 +181,16 @@ return {0, -1, 0, limReq, remReq, limTok, remTok}
 `;
 
 /**
- * SETTLE(record key, holds; request id, actual cost, actual tokens): releases the hold on every budget the request
- * reserved on, adds the real cost to spent, corrects the token count of its TPM window, frees its concurrency slot,
- * deletes the record. A second call finds no record and does nothing: settlement is idempotent per request id. A hold
- * that already expired (and was purged) is not released twice: its entry in the holds ZSET is gone.
- * Returns the alerts that fire: a flat list {budget key, threshold %, spent, limit, ...}, each threshold once per
- * budget period.
+ * SETTLE(record key, holds, pending alerts; request id, actual cost, actual tokens, now): releases the hold on every
+ * budget the request reserved on, adds the real cost to spent, corrects the token count of its TPM window, frees its
+ * concurrency slot, deletes the record. A second call finds no record and does nothing: settlement is idempotent per
+ * request id. A hold that already expired (and was purged) is not released twice: its entry in the holds ZSET is gone.
+ * Returns the alerts to publish: a flat list {budget key, threshold %, spent, limit, ...}: every threshold of the
+ * budgets it settled on that is crossed and not published yet (ADR 0018). The first crossing records the spent and
+ * limit of that moment (p<pct>) and lists the alert in P:alerts; until billing marks it published (PUBLISHED, after
+ * JetStream's ack: a<pct>) each settlement on the budget reports it again with the same figures, so an alert whose
+ * publish failed, or whose billing died before publishing, is not lost. a<pct> set (also by the SETTLE before ADR
+ * 0018, which set it at the crossing) = done: each threshold is published once per budget period.
  */
 export const SETTLE_LUA = `
 local raw = redis.call('GET', KEYS[1])
@@ -213,11 +219,23 @@ for k, b in ipairs(rec.b) do
   if ttl > 0 and redis.call('PTTL', b) < 0 then redis.call('PEXPIRE', b, ttl) end
   local limit = tonumber(rec.lim[k])
   for _, pct in ipairs({50, 80, 100}) do
-    if limit > 0 and spent * 100 >= limit * pct and redis.call('HSETNX', b, 'a' .. pct, 1) == 1 then
-      table.insert(alerts, b)
-      table.insert(alerts, pct)
-      table.insert(alerts, redis.call('HGET', b, 'spent'))
-      table.insert(alerts, rec.lim[k])
+    if limit > 0 and spent * 100 >= limit * pct then
+      local v = redis.call('HMGET', b, 'a' .. pct, 'p' .. pct)
+      if not v[1] then
+        local at = v[2]
+        if not at then
+          at = redis.call('HGET', b, 'spent') .. ' ' .. rec.lim[k]
+          redis.call('HSET', b, 'p' .. pct, at)
+          redis.call('ZADD', KEYS[3], ARGV[4], b .. '|' .. pct)
+        end
+        local s, l = string.match(at, '^(%S+) (%S+)$')
+        if s then
+          table.insert(alerts, b)
+          table.insert(alerts, pct)
+          table.insert(alerts, s)
+          table.insert(alerts, l)
+        end
+      end
     end
   end
 end
@@ -230,6 +248,43 @@ end
 for _, c in ipairs(rec.c) do redis.call('ZREM', c, req) end
 redis.call('DEL', KEYS[1])
 return alerts
+`;
+
+/**
+ * PUBLISHED(budget key, pending alerts; threshold %): JetStream stored the alert: marks it done (a<pct>) and takes it
+ * off the pending list. A budget whose period expired meanwhile is not created again (it would have no TTL).
+ */
+export const PUBLISHED_LUA = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'a' .. ARGV[1], 1)
+  redis.call('HDEL', KEYS[1], 'p' .. ARGV[1])
+end
+redis.call('ZREM', KEYS[2], KEYS[1] .. '|' .. ARGV[1])
+return 1
+`;
+
+/**
+ * PENDING(pending alerts; crossed before, max): the alerts crossed before the given time and still not published, in
+ * SETTLE's flat format (for budgets that no settlement touches any more, e.g. one refusing every request at 100 %).
+ * Entries already published, or whose budget period expired, are dropped from the list.
+ */
+export const PENDING_LUA = `
+local out = {}
+for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))) do
+  local b, pct = string.match(m, '^(.*)|(%d+)$')
+  local v = b and redis.call('HMGET', b, 'a' .. pct, 'p' .. pct)
+  local s, l
+  if v and not v[1] and v[2] then s, l = string.match(v[2], '^(%S+) (%S+)$') end
+  if s then
+    table.insert(out, b)
+    table.insert(out, tonumber(pct))
+    table.insert(out, s)
+    table.insert(out, l)
+  else
+    redis.call('ZREM', KEYS[1], m)
+  end
+end
+return out
 `;
 
 /** RELEASE(record key): frees the request's concurrency slots (the response is over); budgets wait for SETTLE. */

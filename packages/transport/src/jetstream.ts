@@ -5,6 +5,7 @@ import {
   jetstreamManager,
   type ConsumerMessages,
   type JsMsg,
+  type StreamInfo,
 } from '@nats-io/jetstream';
 import { createInbox, headers as natsHeaders, type Msg, type NatsConnection } from '@nats-io/transport-node';
 import type { DurableContract } from '@gw/contracts';
@@ -16,25 +17,46 @@ const NANOS_PER_MS = 1_000_000;
 /** Where a durable contract lives in JetStream; tests override it with unique names so they do not share state. */
 export type DurableTarget = { stream: string; subject: string; durableName: string };
 
-/** Creates (or leaves as it is) the JetStream stream that stores a durable contract's subject. */
-export async function ensureStream(nc: NatsConnection, contract: Pick<DurableTarget, 'stream' | 'subject'>): Promise<void> {
+/** The duplicate window of every durable stream: a message id published again within it is stored once. */
+export const DUPLICATE_WINDOW_MS = 10 * 60_000;
+
+/** Retention limits of a stream (limits retention, the oldest messages go first); absent = unlimited. */
+export type StreamLimits = { maxAgeMs: number; maxMsgs: number };
+
+/**
+ * Creates the JetStream stream that stores a durable contract's subject, or leaves it as it is. With `limits`, the
+ * stream is created with them, and an existing stream whose max age or max messages differ is updated to them (its
+ * other settings are kept), so a retention change applies at the next boot of the service that owns the stream.
+ */
+export async function ensureStream(
+  nc: NatsConnection,
+  contract: Pick<DurableTarget, 'stream' | 'subject'>,
+  limits?: StreamLimits,
+): Promise<void> {
   const jsm = await jetstreamManager(nc);
+  const bounds = limits ? { max_age: limits.maxAgeMs * NANOS_PER_MS, max_msgs: limits.maxMsgs } : {};
   const config = {
     name: contract.stream,
     subjects: [contract.subject],
-    duplicate_window: 10 * 60_000 * NANOS_PER_MS,
+    duplicate_window: DUPLICATE_WINDOW_MS * NANOS_PER_MS,
+    ...bounds,
   };
+  let info: StreamInfo;
   try {
-    await jsm.streams.info(contract.stream);
+    info = await jsm.streams.info(contract.stream);
   } catch {
     try {
       await jsm.streams.add(config);
+      return;
     } catch (err) {
       // another replica created it between our info and add
-      await jsm.streams.info(contract.stream).catch(() => {
+      info = await jsm.streams.info(contract.stream).catch(() => {
         throw err;
       });
     }
+  }
+  if (limits && (info.config.max_age !== bounds.max_age || info.config.max_msgs !== bounds.max_msgs)) {
+    await jsm.streams.update(contract.stream, { ...info.config, ...bounds });
   }
 }
 

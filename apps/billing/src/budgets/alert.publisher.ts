@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { budgetAlertId, contracts, type BudgetAlertEvent } from '@gw/contracts';
 import { DurablePublisher, type DurableTarget } from '@gw/transport';
 import { ALERT_TARGET } from '../config/tokens.js';
@@ -9,16 +9,19 @@ const SHUTDOWN_WAIT_MS = 15_000;
 
 /**
  * Hands budget alerts to the worker through JetStream (`contracts.budgetAlerts`), off the ingest path: `publish`
- * returns at once, DurablePublisher retries a failed publish with backoff, and one that still fails is logged
- * (the ingest is neither slowed nor failed by it). The message id is the alert's id (budget + period + threshold),
- * so a second publish of the same alert within JetStream's duplicate window is dropped. Delivery to the webhook,
- * with retries across outages and restarts, is the worker's job.
+ * returns at once, DurablePublisher retries a failed publish with backoff, and one that still fails is logged and
+ * counted (the ingest is neither slowed nor failed by it). Once JetStream stored the alert, `onStored` marks it
+ * published in Redis; until then the settlement keeps reporting it and it is published again (ADR 0018). The
+ * message id is the alert's id (budget + period + threshold), so a second publish of the same alert within
+ * JetStream's duplicate window is dropped, and an alert already being published here is not published twice at
+ * once. Delivery to the webhook, with retries across outages and restarts, is the worker's job.
  */
 @Injectable()
-export class AlertPublisher implements OnApplicationShutdown {
+export class AlertPublisher {
   private readonly logger = new Logger('BudgetAlerts');
   private readonly contract: typeof contracts.budgetAlerts;
-  private readonly inFlight = new Set<Promise<void>>();
+  /** the alerts being published, by alert id */
+  private readonly inFlight = new Map<string, Promise<void>>();
 
   constructor(
     private readonly publisher: DurablePublisher,
@@ -28,28 +31,44 @@ export class AlertPublisher implements OnApplicationShutdown {
     this.contract = target ? ({ ...contracts.budgetAlerts, ...target } as typeof contracts.budgetAlerts) : contracts.budgetAlerts;
   }
 
-  publish(alert: BudgetAlertEvent): void {
+  /**
+   * Publishes the alert in the background, then calls `onStored` (marks it published). Returns false when the
+   * same alert is already being published here (nothing more is done).
+   */
+  publish(alert: BudgetAlertEvent, onStored?: () => Promise<void>): boolean {
     const id = budgetAlertId(alert);
+    if (this.inFlight.has(id)) return false;
     const p = this.publisher.publish(this.contract, alert, id).then(
-      () => void this.metrics.alertsPublished.inc({ result: 'ok' }),
+      async () => {
+        this.metrics.alertsPublished.inc({ result: 'ok' });
+        await onStored?.().catch((err: unknown) =>
+          this.logger.warn(
+            `budget alert ${id} published but not marked so (${err instanceof Error ? err.message : String(err)}): it will be published again, with the same id`,
+          ),
+        );
+      },
       (err: unknown) => {
         this.metrics.alertsPublished.inc({ result: 'failed' });
         this.logger.error(
-          `budget alert ${id} not published, it is lost: ${err instanceof Error ? err.message : String(err)}: ${JSON.stringify(alert)}`,
+          `budget alert ${id} not published yet (${err instanceof Error ? err.message : String(err)}): the next settlement on its budget or the resend sweep publishes it: ${JSON.stringify(alert)}`,
         );
       },
     );
-    this.inFlight.add(p);
-    void p.finally(() => this.inFlight.delete(p));
+    this.inFlight.set(id, p);
+    void p.finally(() => this.inFlight.delete(id));
+    return true;
   }
 
-  /** Resolves once every alert handed over so far is stored by JetStream (or given up on). */
+  /** Resolves once every alert handed over so far is stored by JetStream and marked (or given up on). */
   async settled(): Promise<void> {
-    while (this.inFlight.size > 0) await Promise.all([...this.inFlight]);
+    while (this.inFlight.size > 0) await Promise.all([...this.inFlight.values()]);
   }
 
-  /** After the usage consumer stopped (beforeApplicationShutdown), before NATS drains: let the last alerts out. */
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * At shutdown (SettlementService's, after the usage consumer stopped and before NATS drains and the Redis that
+   * marks them closes): let the last alerts out, waiting 15 s at most.
+   */
+  async drain(): Promise<void> {
     if (this.inFlight.size === 0) return;
     const timer = new Promise<'timeout'>((r) => setTimeout(() => r('timeout'), SHUTDOWN_WAIT_MS).unref());
     if ((await Promise.race([this.settled().then(() => 'done' as const), timer])) === 'timeout') {

@@ -12,7 +12,9 @@ import { AlertPublisher } from './alert.publisher.js';
 import { SettlementService } from './settlement.service.js';
 
 // Real Redis (a fresh key prefix) and real NATS JetStream (a stream and subject of this file's own): billing
-// publishes each alert durably; the worker's delivery to the webhook is tested in apps/worker.
+// publishes each alert durably; the worker's delivery to the webhook is tested in apps/worker. The loss window
+// between SETTLE and JetStream storing the alert (ADR 0018): a failing publish is a real one (a closed NATS
+// connection), a billing that died after SETTLE is SETTLE run without publishing what it reported.
 const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const NATS_URL = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
 const prefix = `gwsettle${randomBytes(4).toString('hex')}`;
@@ -22,17 +24,15 @@ let nc: NatsConnection;
 let alerts: AlertPublisher;
 let metrics: MetricsService;
 let service: SettlementService;
+const services: SettlementService[] = [];
 
 beforeAll(async () => {
   redis = new Redis(REDIS_URL);
   nc = await connectNats(NATS_URL, 'settlement-int-spec');
-  const env = loadEnv({ GATEWAY_MASTER_KEY: 'x'.repeat(16), REDIS_URL, REDIS_PREFIX: prefix });
-  metrics = new MetricsService();
-  alerts = new AlertPublisher(new DurablePublisher(nc), metrics, target);
-  service = new SettlementService(env, alerts);
+  ({ service, alerts, metrics } = billing());
 });
 afterAll(async () => {
-  service.onApplicationShutdown();
+  for (const s of services) await s.onApplicationShutdown();
   const keys = await redis.keys(`${prefix}:*`);
   if (keys.length) await redis.del(...keys);
   redis.disconnect();
@@ -41,10 +41,25 @@ afterAll(async () => {
   await nc.drain();
 });
 
+const env = loadEnv({ GATEWAY_MASTER_KEY: 'x'.repeat(16), REDIS_URL, REDIS_PREFIX: prefix, BUDGET_ALERT_RESEND_MS: '300' });
+
+/** A billing replica: its settlement and its alert publisher, over the given NATS connection (default: the test's). */
+function billing(conn?: NatsConnection) {
+  const m = new MetricsService();
+  const a = new AlertPublisher(new DurablePublisher(conn ?? nc), m, target);
+  const s = new SettlementService(env, a);
+  services.push(s);
+  const count = async (result: 'ok' | 'failed') =>
+    (await m.alertsPublished.get()).values.find((v) => v.labels.result === result)?.value ?? 0;
+  return { service: s, alerts: a, metrics: m, count };
+}
+
 /** Every message stored in the test's alert stream: its message id and its body. */
 async function stored(): Promise<Array<{ msgId: string | undefined; body: unknown }>> {
   const jsm = await jetstreamManager(nc);
-  const { state } = await jsm.streams.info(target.stream);
+  const info = await jsm.streams.info(target.stream).catch(() => null); // none yet: nothing published
+  if (!info) return [];
+  const { state } = info;
   const out: Array<{ msgId: string | undefined; body: unknown }> = [];
   for (let seq = state.first_seq; seq <= state.last_seq && state.messages > 0; seq++) {
     const m = await jsm.streams.getMessage(target.stream, { seq });
@@ -53,12 +68,42 @@ async function stored(): Promise<Array<{ msgId: string | undefined; body: unknow
   return out;
 }
 
-function usage(requestId: string, costNanoUsd: bigint): UsageEvent {
+/** The stored alerts of one budget id. */
+const storedFor = async (id: string) =>
+  (await stored()).filter((m) => (m.body as BudgetAlertEvent).id === id) as Array<{ msgId: string; body: BudgetAlertEvent }>;
+
+async function waitFor(what: string, fn: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+/** Admits `n` requests on a fresh team budget of 1000 nano-USD for all time (as the ingress does): their ids. */
+async function admitted(teamId: string, n: number): Promise<string[]> {
+  const ingress = new Budgets(redis, { prefix });
+  const ids = Array.from({ length: n }, (_, i) => `req-${i}-${randomBytes(4).toString('hex')}`);
+  for (const requestId of ids) {
+    const r = await ingress.admit({
+      requestId,
+      nowMs: Date.now(),
+      tokens: 1,
+      amountNanoUsd: 0n,
+      rates: [],
+      budgets: [{ scope: 'team', id: teamId, limitNanoUsd: 1_000n, period: 'total' }],
+    });
+    expect(r.ok).toBe(true);
+  }
+  return ids;
+}
+
+function usage(requestId: string, costNanoUsd: bigint, teamId = 'team_1'): UsageEvent {
   return {
     requestId,
     occurredAt: Date.now(),
     orgId: null,
-    teamId: 'team_1',
+    teamId,
     keyId: 'key_1',
     endUser: null,
     requestedModel: 'm',
@@ -140,7 +185,7 @@ describe('settlement after the ledger commit', () => {
     expect((await metrics.alertsPublished.get()).values.find((v) => v.labels.result === 'ok')?.value).toBe(3);
   });
 
-  it('an alert published twice (a re-settle that fires it again) is stored once', async () => {
+  it('an alert published twice (reported again before its mark) is stored once, and not published twice at once', async () => {
     const alert: BudgetAlertEvent = {
       type: 'budget.threshold',
       scope: 'key',
@@ -151,13 +196,80 @@ describe('settlement after the ledger commit', () => {
       budgetUsd: '1.000000000',
     };
     const before = (await stored()).length;
-    alerts.publish(alert);
-    alerts.publish(alert);
+    expect(alerts.publish(alert)).toBe(true);
+    expect(alerts.publish(alert)).toBe(false); // already being published here: not twice at once
     await alerts.settled();
-    alerts.publish(alert);
+    expect(alerts.publish(alert)).toBe(true); // a re-report after the first was stored: JetStream drops it
     await alerts.settled();
     const after = await stored();
     expect(after.length).toBe(before + 1);
     expect(after.at(-1)?.body).toEqual(alert);
+  });
+});
+
+describe('budget alerts are not lost between the settlement and the publish (ADR 0018)', () => {
+  it('a publish that fails is published by the next settlement on the budget, once, with the figures of the crossing', async () => {
+    const teamId = `team_${randomBytes(4).toString('hex')}`;
+    const [r1, r2, r3] = await admitted(teamId, 3);
+    // billing A settles across 50 %, but its NATS is gone: every publish attempt fails
+    const deadNc = await connectNats(NATS_URL, 'alert-loss-dead');
+    await deadNc.close();
+    const a = billing(deadNc);
+    await a.service.settle([usage(r1!, 600n, teamId)]);
+    await a.alerts.settled();
+    expect(await a.count('failed')).toBe(1);
+    expect(await storedFor(teamId)).toEqual([]);
+
+    // billing B (or A restarted) settles the next request on the same budget: the 50 % alert goes out now
+    const b = billing();
+    await b.service.settle([usage(r2!, 100n, teamId)]);
+    await b.alerts.settled();
+    const stored = await storedFor(teamId);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]!.body).toMatchObject({ thresholdPct: 50, spentUsd: '0.000000600', budgetUsd: '0.000001000' });
+    expect(stored[0]!.msgId).toBe(budgetAlertId(stored[0]!.body));
+    // marked published: later settlements report it no more
+    await b.service.settle([usage(r3!, 50n, teamId)]);
+    await b.alerts.settled();
+    expect(await storedFor(teamId)).toHaveLength(1);
+    expect(await b.count('ok')).toBe(1);
+  });
+
+  it('billing dies after SETTLE and nothing settles on the budget again: the resend sweep publishes the alert once', async () => {
+    const teamId = `team_${randomBytes(4).toString('hex')}`;
+    const [r1] = await admitted(teamId, 1);
+    // what a billing killed right after SETTLE leaves behind: the threshold crossed, the alert reported, not published
+    const reported = await new Budgets(redis, { prefix }).settle([{ requestId: r1!, costNanoUsd: 1_000n, tokens: 2 }]);
+    expect(reported.map((x) => x.thresholdPct).sort((x, y) => x - y)).toEqual([50, 80, 100]);
+    // the budget is full: the ingress refuses every request on it, no settlement will report the alerts again
+
+    const b = billing();
+    b.service.onApplicationBootstrap(); // the sweep: at boot, then every BUDGET_ALERT_RESEND_MS (300 ms here)
+    await waitFor('the three alerts', async () => (await storedFor(teamId)).length >= 3);
+    await b.alerts.settled();
+    await new Promise((r) => setTimeout(r, 700)); // two more sweeps: nothing is published again
+    await b.alerts.settled();
+    const stored = await storedFor(teamId);
+    expect(stored.map((m) => m.body.thresholdPct).sort((x, y) => x - y)).toEqual([50, 80, 100]);
+    expect(stored.every((m) => m.body.spentUsd === '0.000001000')).toBe(true);
+    expect(await b.count('ok')).toBe(3);
+    expect(await b.service.resendPending()).toBe(0);
+  });
+
+  it('an alert stored by JetStream whose mark was lost is published again with the same id and stored once (duplicate window)', async () => {
+    const teamId = `team_${randomBytes(4).toString('hex')}`;
+    const [r1, r2] = await admitted(teamId, 2);
+    const b = billing();
+    await b.service.settle([usage(r1!, 500n, teamId)]);
+    await b.alerts.settled();
+    // billing died after JetStream's ack and before the mark: undo the mark as if it never happened
+    const key = `${prefix}:bud:team:${teamId}:t`;
+    await redis.hdel(key, 'a50');
+    await redis.hset(key, 'p50', '500 1000');
+    await b.service.settle([usage(r2!, 1n, teamId)]);
+    await b.alerts.settled();
+    expect(await b.count('ok')).toBe(2); // published twice ...
+    expect(await storedFor(teamId)).toHaveLength(1); // ... stored once
+    expect(await redis.hget(key, 'a50')).toBe('1');
   });
 });

@@ -16,11 +16,12 @@ describe('billing env', () => {
       DATABASE_POOL_SIZE: 10,
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_PREFIX: 'gw',
+      BUDGET_ALERT_RESEND_MS: 30_000,
     });
   });
 
   it('lists every bad variable at once', () => {
-    const bad = { BILLING_PORT: '70000', DATABASE_URL: 'mysql://x', USAGE_BATCH_SIZE: '0', LOG_LEVEL: 'loud' };
+    const bad = { BILLING_PORT: '70000', DATABASE_URL: 'mysql://x', USAGE_BATCH_SIZE: '0', LOG_LEVEL: 'loud', BUDGET_ALERT_RESEND_MS: '0' };
     let message = '';
     try {
       loadEnv(bad);

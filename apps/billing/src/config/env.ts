@@ -19,6 +19,8 @@ const Env = z.object({
   /** budgets: billing settles the ingress's reservations in this Redis, under `${REDIS_PREFIX}:` */
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').default('redis://127.0.0.1:6379'),
   REDIS_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, _ . - only').default('gw'),
+  /** budget alerts crossed this long ago and still not published (a failed publish, a billing that died) are published again, checked this often (ADR 0018) */
+  BUDGET_ALERT_RESEND_MS: positiveInt(30_000),
   /** the YAML gateway config: the targets' prices are seeded into billing.prices on boot */
   GATEWAY_CONFIG: z.string().optional(),
 });

@@ -24,7 +24,7 @@ export class MetricsService {
   });
   readonly alertsPublished = new Counter({
     name: 'gw_billing_budget_alerts_published_total',
-    help: 'budget alerts handed to JetStream for the worker, by result (ok | failed: lost after every retry, logged)',
+    help: 'budget alerts handed to JetStream for the worker, by result (ok | failed: every retry failed, logged; published again later, ADR 0018)',
     labelNames: ['result'] as const,
     registers: [this.registry],
   });

@@ -25,7 +25,8 @@ export type AlertStats = {
  * alert → ack on a 2xx answer; a failure (non-2xx, connection error, BUDGET_ALERT_TIMEOUT_MS) naks that alert
  * alone with a growing delay (BUDGET_ALERT_BACKOFF_MS doubling, capped at BUDGET_ALERT_MAX_BACKOFF_MS), so it
  * survives webhook outages and worker restarts. At least once: a worker that dies between the webhook's 2xx and
- * the ack sends that alert again; the `x-gateway-alert-id` header lets the receiver drop the repeat.
+ * the ack sends that alert again; the `x-gateway-alert-id` header lets the receiver drop the repeat. At boot the
+ * ALERTS stream gets its retention (ALERTS_MAX_AGE_MS, ALERTS_MAX_MSGS), also when it exists with other limits.
  */
 @Injectable()
 export class AlertDelivery implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -45,6 +46,7 @@ export class AlertDelivery implements OnApplicationBootstrap, BeforeApplicationS
     const { ackWaitMs, ...target } = this.target ?? {};
     this.consumer = new OneByOneConsumer(this.nc, contracts.budgetAlerts, (alert) => this.deliver(alert), {
       target,
+      streamLimits: { maxAgeMs: this.env.ALERTS_MAX_AGE_MS, maxMsgs: this.env.ALERTS_MAX_MSGS },
       // a call in progress (and the one pulled ahead) must finish well within the ack wait, or it is delivered twice
       ackWaitMs: ackWaitMs ?? Math.max(60_000, 3 * this.env.BUDGET_ALERT_TIMEOUT_MS),
       nakDelayMs: this.env.BUDGET_ALERT_BACKOFF_MS,

@@ -218,6 +218,21 @@ describe('budget alert delivery', () => {
     expect(info.num_redelivered).toBe(0);
   });
 
+  it('bounds the ALERTS stream at boot, also when it already exists without limits (billing created it)', async () => {
+    const target = newTarget();
+    const a = alert();
+    await publish(target, a); // billing's publisher creates the stream, unbounded
+    const jsm = await jetstreamManager(nc);
+    expect((await jsm.streams.info(target.stream)).config).toMatchObject({ max_age: 0, max_msgs: -1 });
+    await startWorker(target, { ALERTS_MAX_AGE_MS: '86400000', ALERTS_MAX_MSGS: '500' });
+    expect((await jsm.streams.info(target.stream)).config).toMatchObject({
+      subjects: [target.subject],
+      max_age: 86_400_000 * 1_000_000,
+      max_msgs: 500,
+    });
+    await waitFor('the delivery', () => hitsFor(received, a).length === 1); // the stored alert is still delivered
+  });
+
   it('with no webhook URL configured, alerts are acked and dropped (no retries, no calls)', async () => {
     const target = newTarget();
     const app = await startWorker(target, { BUDGET_ALERT_WEBHOOK_URL: '' });

@@ -1,7 +1,7 @@
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DurableContract } from '@gw/contracts';
-import { decodeJson, ensureStream, nakDelayFor, type DurableTarget } from '@gw/transport';
+import { decodeJson, ensureStream, nakDelayFor, type DurableTarget, type StreamLimits } from '@gw/transport';
 import type { z } from 'zod';
 
 const NANOS_PER_MS = 1_000_000;
@@ -9,6 +9,8 @@ const NANOS_PER_MS = 1_000_000;
 export type OneByOneOptions = {
   /** override the contract's stream / subject / durable name (tests use unique ones) */
   target?: Partial<DurableTarget>;
+  /** retention of the stream, applied at start (created with it, or updated to it) */
+  streamLimits?: StreamLimits;
   /** how long a delivered, unacked message waits before redelivery (default 60 s; a handler must finish well within it) */
   ackWaitMs?: number;
   /** nak delay after the first failure; doubles with each redelivery up to maxNakDelayMs */
@@ -45,7 +47,7 @@ export class OneByOneConsumer<C extends DurableContract> {
 
   async start(): Promise<void> {
     const { stream, durableName, subject } = this.target;
-    await ensureStream(this.nc, this.target);
+    await ensureStream(this.nc, this.target, this.opts.streamLimits);
     const jsm = await jetstreamManager(this.nc);
     await jsm.consumers.info(stream, durableName).catch(() =>
       jsm.consumers.add(stream, {

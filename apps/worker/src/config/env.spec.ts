@@ -20,7 +20,19 @@ describe('worker env', () => {
       BUDGET_ALERT_TIMEOUT_MS: 5_000,
       BUDGET_ALERT_BACKOFF_MS: 1_000,
       BUDGET_ALERT_MAX_BACKOFF_MS: 300_000,
+      ALERTS_MAX_AGE_MS: 7 * 86_400_000,
+      ALERTS_MAX_MSGS: 1_000_000,
     });
+  });
+
+  it('bounds the ALERTS stream: max age at least the 10-minute duplicate window, max messages positive', () => {
+    expect(loadEnv({ ALERTS_MAX_AGE_MS: '86400000', ALERTS_MAX_MSGS: '5000' })).toMatchObject({
+      ALERTS_MAX_AGE_MS: 86_400_000,
+      ALERTS_MAX_MSGS: 5_000,
+    });
+    expect(() => loadEnv({ ALERTS_MAX_AGE_MS: '60000' })).toThrow(/ALERTS_MAX_AGE_MS: must be at least the duplicate window/);
+    expect(() => loadEnv({ ALERTS_MAX_MSGS: '0' })).toThrow(/ALERTS_MAX_MSGS/);
+    expect(() => loadEnv({ ALERTS_MAX_AGE_MS: '7 days' })).toThrow(/ALERTS_MAX_AGE_MS/);
   });
 
   it('takes a budget alert webhook URL; empty means none (docker compose passes an unset variable as empty)', () => {

@@ -1,3 +1,4 @@
+import { DUPLICATE_WINDOW_MS } from '@gw/transport';
 import { z } from 'zod';
 
 const positiveInt = (def: number) => z.coerce.number().int().positive().default(def);
@@ -38,6 +39,17 @@ const Env = z.object({
   /** delay before the first retry of an undelivered alert; doubles with each retry up to BUDGET_ALERT_MAX_BACKOFF_MS */
   BUDGET_ALERT_BACKOFF_MS: positiveInt(1_000),
   BUDGET_ALERT_MAX_BACKOFF_MS: positiveInt(300_000),
+  /**
+   * retention of the ALERTS stream, applied at boot (created or updated): an alert older than this is discarded,
+   * delivered or not; at least the 10-minute duplicate window (ADR 0018). Default 7 days.
+   */
+  ALERTS_MAX_AGE_MS: z.coerce
+    .number()
+    .int()
+    .min(DUPLICATE_WINDOW_MS, `must be at least the duplicate window (${DUPLICATE_WINDOW_MS} ms)`)
+    .default(7 * 86_400_000),
+  /** the ALERTS stream keeps at most this many alerts, the oldest are discarded first */
+  ALERTS_MAX_MSGS: positiveInt(1_000_000),
 });
 export type WorkerEnv = z.infer<typeof Env>;
 
