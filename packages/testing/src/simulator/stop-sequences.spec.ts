@@ -77,3 +77,24 @@ describe('the simulator answers stop sequences in each wire format', () => {
     expect(nova).not.toHaveProperty('additionalModelResponseFields');
   });
 });
+
+describe('formats that do not name the sequence still stop at it', () => {
+  it('cohere STOP_SEQUENCE, gemini STOP, openai stop: the reply cut before the sequence', async () => {
+    const co = JSON.parse(
+      (await post('/v2/chat', { model: 'cohere-sim', stop_sequences: ['STOP'], messages: [{ role: 'user', content: user }] }, { authorization: 'Bearer k' })).text,
+    ) as { finish_reason: string; message: { content: Array<{ text: string }> } };
+    expect(co.finish_reason).toBe('STOP_SEQUENCE');
+    expect(co.message.content[0]!.text).toBe('Simulated reply: say hi ');
+
+    const ge = JSON.parse(
+      (await post('/v1beta/models/gemini-sim:generateContent', { contents: [{ role: 'user', parts: [{ text: user }] }], generationConfig: { stopSequences: ['STOP'] } }, { 'x-goog-api-key': 'k' })).text,
+    ) as { candidates: Array<{ finishReason: string; content: { parts: Array<{ text: string }> } }> };
+    expect(ge.candidates[0]!.finishReason).toBe('STOP');
+    expect(ge.candidates[0]!.content.parts[0]!.text).toBe('Simulated reply: say hi ');
+
+    const oa = JSON.parse(
+      (await post('/v1/chat/completions', { model: 'gpt-sim', stop: 'STOP', messages: [{ role: 'user', content: user }] }, { authorization: 'Bearer k' })).text,
+    ) as { choices: Array<{ finish_reason: string; message: { content: string } }> };
+    expect(oa.choices[0]).toMatchObject({ finish_reason: 'stop', message: { content: 'Simulated reply: say hi ' } });
+  });
+});

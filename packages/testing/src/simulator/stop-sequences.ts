@@ -1,17 +1,21 @@
 /**
  * Stop sequences, as providers apply them: the reply ends just before the first occurrence of any of them (the
- * sequence itself is not sent), and the answer says which one matched, each in its own wire format (anthropic.ts,
- * bedrock.ts).
+ * sequence itself is not sent), and the answer says so in each provider's wire format: Anthropic and Bedrock name the
+ * sequence (anthropic.ts, bedrock.ts), Cohere says STOP_SEQUENCE, Gemini and OpenAI only say they stopped.
  */
 
-/** The reply's pieces up to the first stop sequence found in their text, and that sequence (null: none occurs). */
-export function stopAt(pieces: readonly string[], stops: readonly string[] | undefined): { pieces: string[]; matched: string | null } {
-  if (!stops?.length) return { pieces: [...pieces], matched: null };
+/**
+ * The reply's pieces up to the first stop sequence found in their text, and that sequence (null: none occurs).
+ * `stops` is the request's list as received (anything but non-empty strings is ignored).
+ */
+export function stopAt(pieces: readonly string[], stops: unknown): { pieces: string[]; matched: string | null } {
+  if (!Array.isArray(stops) || !stops.length) return { pieces: [...pieces], matched: null };
   const text = pieces.join('');
   let at = -1;
   let matched: string | null = null;
-  for (const s of stops) {
-    const i = typeof s === 'string' && s.length ? text.indexOf(s) : -1;
+  for (const s of stops as unknown[]) {
+    if (typeof s !== 'string' || !s.length) continue;
+    const i = text.indexOf(s);
     if (i >= 0 && (at < 0 || i < at)) {
       at = i;
       matched = s;
