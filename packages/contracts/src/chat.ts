@@ -166,11 +166,7 @@ export type ChatCompletionChunk = {
     };
     finish_reason: FinishReason | null;
     logprobs?: unknown;
-    /**
-     * Gateway-internal (docs/adr/0008), never sent to OpenAI clients: the OpenAI format strips it. Present only when
-     * a stop sequence ended the choice (on its finish chunk, finish_reason `stop`): the matched sequence, or null when the upstream said a
-     * stop sequence matched without saying which. /v1/messages reports it as stop_reason `stop_sequence`.
-     */
+    /** As on ChatCompletion's choice, on the finish chunk (finish_reason `stop`) of the choice. */
     [STOP_SEQUENCE_FIELD]?: string | null;
   }>;
   usage?: Usage | null;

@@ -47,7 +47,9 @@ export function toAnthropicMessage(c: ChatCompletion): AnthropicMessage {
  * What the internal choice (of a completion, or a stream's finish chunk) says of a stop sequence: the sequence, null
  * (one matched, the upstream did not say which), or undefined (none matched, or not known).
  */
-export function matchedStopSequence(choice: { [STOP_SEQUENCE_FIELD]?: unknown } | undefined): string | null | undefined {
+export function matchedStopSequence(
+  choice: { [STOP_SEQUENCE_FIELD]?: unknown } | undefined,
+): string | null | undefined {
   const v = choice?.[STOP_SEQUENCE_FIELD];
   return typeof v === 'string' || v === null ? v : undefined;
 }

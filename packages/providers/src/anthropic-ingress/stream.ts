@@ -11,7 +11,8 @@ type Block = { kind: 'text' | 'thinking' | 'tool'; index: number };
  * content_block_start / content_block_delta (text_delta, thinking_delta, input_json_delta) / content_block_stop,
  * then message_delta (stop_reason, the matched stop_sequence when the finish chunk says one, and usage) and
  * message_stop. OpenAI deltas interleave freely; Anthropic blocks are sequential, so a delta of another kind closes
- * the open block and opens the next index. Each OpenAI tool call index gets its own tool_use block. Usage comes from the usage chunk (the internal request always asks for it).
+ * the open block and opens the next index. Each OpenAI tool call index gets its own tool_use block. Usage comes
+ * from the usage chunk (the internal request always asks for it).
  */
 export class AnthropicStreamEncoder {
   private started = false;

@@ -15,9 +15,9 @@ type Block = { kind: 'text' } | { kind: 'thinking' } | { kind: 'tool'; toolIndex
  * chunks. Text deltas are `content`, thinking deltas `reasoning_content`; each tool_use block is a tool call with
  * its own OpenAI index (0, 1, ... in order of appearance, whatever the Anthropic block index) whose arguments
  * arrive as `input_json_delta` fragments. The JSON_TOOL block of the json_schema fallback is streamed as content.
- * message_delta carries the stop reason (a finish chunk; a matched stop sequence in its gateway-internal field) and the
- * output tokens; message_stop ends the stream and is followed by a usage chunk (`choices: []`), as OpenAI sends with
- * include_usage.
+ * message_delta carries the stop reason (a finish chunk; a matched stop sequence in its gateway-internal field)
+ * and the output tokens; message_stop ends the stream and is followed by a usage chunk (`choices: []`), as OpenAI
+ * sends with include_usage.
  */
 export class AnthropicStreamTranslator implements StreamTranslator {
   private readonly id: string;

@@ -43,8 +43,7 @@ import { bedrockStopSequence, STOP_SEQUENCE_PATHS } from './stop-sequence.js';
  *   named JSON_TOOL whose input schema is the wanted schema; the response and stream translators turn that tool's
  *   input back into message content, so the client sees the JSON document as text.
  * - max tokens, temperature, top_p, stop → `inferenceConfig` (stop also asks for the matched sequence:
- *   stop-sequence.ts); a `top_k` the client sent (a non-OpenAI extra) →
- *   `additionalModelRequestFields.top_k`.
+ *   stop-sequence.ts); a `top_k` the client sent (a non-OpenAI extra) → `additionalModelRequestFields.top_k`.
  * - n > 1, seed, presence/frequency penalties, logprobs, parallel_tool_calls false and user have no Converse
  *   equivalent: dropped, or a 400 under unsupportedParams 'reject'.
  */
@@ -282,7 +281,7 @@ export function toConverseRequest(req: ChatCompletionRequest, opts: TranslateOpt
   const stop = stopList(req.stop);
   if (stop) {
     inference.stopSequences = stop;
-    body.additionalModelResponseFieldPaths = STOP_SEQUENCE_PATHS; // which one matched (Anthropic models)
+    body.additionalModelResponseFieldPaths = [...STOP_SEQUENCE_PATHS]; // which one matched (Anthropic models)
   }
   if (Object.keys(inference).length) body.inferenceConfig = inference;
 

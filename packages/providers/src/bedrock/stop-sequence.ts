@@ -9,7 +9,7 @@ import { sequenceOf, type StopSequence } from '../shared/stop-sequence.js';
  * paths are asked for, and only when the request has stop sequences; other models return nothing for them, so
  * their matches are reported without the sequence.
  */
-export const STOP_SEQUENCE_PATHS = ['/stop_sequence', '/delta/stop_sequence'];
+export const STOP_SEQUENCE_PATHS: readonly string[] = ['/stop_sequence', '/delta/stop_sequence'];
 
 /** Converse's stopReason and additionalModelResponseFields (of the answer, or of messageStop) → the stop sequence. */
 export function bedrockStopSequence(stopReason: unknown, fields: unknown): StopSequence {

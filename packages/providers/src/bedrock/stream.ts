@@ -15,8 +15,9 @@ type Block = { kind: 'tool'; toolIndex: number; args: boolean } | { kind: 'json'
  *   (signatures and redacted reasoning are dropped); contentBlockStart with a toolUse → a tool call (OpenAI index
  *   by order of appearance), whose `toolUse.input` deltas are its argument fragments; the JSON_TOOL of the
  *   json_schema fallback is streamed as content.
- * - messageStop → the finish chunk (its stopReason mapped, a matched stop sequence marked; the stream is then complete); metadata → usage, sent as a
- *   usage chunk (`choices: []`) as OpenAI does with include_usage.
+ * - messageStop → the finish chunk (its stopReason mapped, a matched stop sequence marked: stop-sequence.ts; the
+ *   stream is then complete); metadata → usage, sent as a usage chunk (`choices: []`) as OpenAI does with
+ *   include_usage.
  * - an exception message (throttlingException, validationException, ...) → its GatewayError.
  */
 export class BedrockStreamTranslator implements StreamTranslator {
