@@ -109,6 +109,12 @@ export const Usage = z.object({
 });
 export type Usage = z.infer<typeof Usage>;
 
+/**
+ * The choice field (of a completion, and of a stream's finish chunk) that says a stop sequence ended the choice, and
+ * which one if the upstream said: gateway-internal, named so that no upstream's own field is taken for it.
+ */
+export const STOP_SEQUENCE_FIELD = 'gateway_stop_sequence';
+
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter' | 'function_call';
 
 export type ChatCompletion = {
@@ -128,6 +134,12 @@ export type ChatCompletion = {
     };
     finish_reason: FinishReason | null;
     logprobs?: unknown;
+    /**
+     * Gateway-internal (docs/adr/0008), never sent to OpenAI clients: the OpenAI format strips it. Present only when
+     * a stop sequence ended the choice (finish_reason `stop`): the matched sequence, or null when the upstream said a
+     * stop sequence matched without saying which. /v1/messages reports it as stop_reason `stop_sequence`.
+     */
+    [STOP_SEQUENCE_FIELD]?: string | null;
   }>;
   usage?: Usage;
 };
@@ -154,6 +166,8 @@ export type ChatCompletionChunk = {
     };
     finish_reason: FinishReason | null;
     logprobs?: unknown;
+    /** As on ChatCompletion's choice, on the finish chunk (finish_reason `stop`) of the choice. */
+    [STOP_SEQUENCE_FIELD]?: string | null;
   }>;
   usage?: Usage | null;
 };

@@ -1,6 +1,7 @@
 import { ChatCompletionRequest, GatewayError } from '@gw/contracts';
 import type { JsonBody } from '../http/json-body.js';
 import { openAIError, paramPath } from '../http/openai-error.js';
+import { withoutInternalFields } from './internal-fields.js';
 import { dataEvent, DONE_EVENT } from './sse.js';
 import type { StreamEncoder, WireFormat } from './wire-format.js';
 
@@ -18,14 +19,18 @@ export function invalidRequest(
 }
 
 const openAIStream: StreamEncoder = {
-  chunk: (data) => dataEvent(data),
+  chunk: (data) => {
+    const out = withoutInternalFields(data);
+    return typeof out === 'string' ? `data: ${out}\n\n` : dataEvent(out);
+  },
   end: () => DONE_EVENT,
   fail: (err) => `data: ${JSON.stringify(openAIError(err).body)}\n\n`,
 };
 
 /**
  * POST /v1/chat/completions: the internal format itself. The client's bytes are forwarded as they are, and answers
- * go out as the executor wrote them (no parse, no re-stringify).
+ * go out as the executor wrote them (no parse, no re-stringify), but for the gateway-internal stop-sequence field of a
+ * choice, which is removed (internal-fields.ts: only those bytes are parsed).
  */
 export const openAIChatFormat: WireFormat = {
   accept(body: JsonBody) {
@@ -34,6 +39,6 @@ export const openAIChatFormat: WireFormat = {
     return { chat: parsed.data, raw: body.raw, cacheBody: body.value as Record<string, unknown> };
   },
   error: openAIError,
-  response: (completion) => completion,
+  response: withoutInternalFields,
   stream: () => openAIStream,
 };

@@ -3,5 +3,5 @@
  * streams out, to and from the internal OpenAI chat format. Not a provider adapter: the upstream may be any provider.
  */
 export { fromAnthropicRequest } from './request.js';
-export { anthropicUsage, messageId, stopReason, toAnthropicMessage, toolInput } from './response.js';
+export { anthropicUsage, matchedStopSequence, messageId, stopReason, toAnthropicMessage, toolInput } from './response.js';
 export { AnthropicStreamEncoder, type AnthropicEvent } from './stream.js';

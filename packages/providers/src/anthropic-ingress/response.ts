@@ -1,17 +1,19 @@
-import type {
-  AnthropicMessage,
-  AnthropicOutputBlock,
-  AnthropicStopReason,
-  AnthropicUsage,
-  ChatCompletion,
-  FinishReason,
-  Usage,
+import {
+  STOP_SEQUENCE_FIELD,
+  type AnthropicMessage,
+  type AnthropicOutputBlock,
+  type AnthropicStopReason,
+  type AnthropicUsage,
+  type ChatCompletion,
+  type FinishReason,
+  type Usage,
 } from '@gw/contracts';
 
 /**
  * The internal OpenAI chat completion → an Anthropic Message. `reasoning_content` becomes a leading `thinking`
  * block (with an empty signature: no provider but Anthropic signs thinking, and the gateway cannot), then the
- * text, then one `tool_use` block per tool call (arguments parsed back to an object).
+ * text, then one `tool_use` block per tool call (arguments parsed back to an object). A stop sequence the upstream
+ * reported (STOP_SEQUENCE_FIELD) is stop_reason `stop_sequence` with the sequence (null when it did not say which).
  */
 export function toAnthropicMessage(c: ChatCompletion): AnthropicMessage {
   const choice = c.choices[0];
@@ -27,16 +29,29 @@ export function toAnthropicMessage(c: ChatCompletion): AnthropicMessage {
       name: call.function.name,
       input: toolInput(call.function.arguments),
     });
+  const matched = matchedStopSequence(choice);
+  const reason = stopReason(choice?.finish_reason ?? null, matched);
   return {
     id: messageId(c.id),
     type: 'message',
     role: 'assistant',
     model: c.model,
     content,
-    stop_reason: stopReason(choice?.finish_reason ?? null),
-    stop_sequence: null,
+    stop_reason: reason,
+    stop_sequence: reason === 'stop_sequence' ? (matched ?? null) : null,
     usage: anthropicUsage(c.usage ?? null),
   };
+}
+
+/**
+ * What the internal choice (of a completion, or a stream's finish chunk) says of a stop sequence: the sequence, null
+ * (one matched, the upstream did not say which), or undefined (none matched, or not known).
+ */
+export function matchedStopSequence(
+  choice: { [STOP_SEQUENCE_FIELD]?: unknown } | undefined,
+): string | null | undefined {
+  const v = choice?.[STOP_SEQUENCE_FIELD];
+  return typeof v === 'string' || v === null ? v : undefined;
 }
 
 /** `chatcmpl-<x>` → `msg_<x>` (Anthropic SDKs show ids as they are; the prefix says what it is). */
@@ -45,10 +60,12 @@ export function messageId(id: string): string {
 }
 
 /**
- * OpenAI finish_reason → Anthropic stop_reason. `stop` is `end_turn`: the internal format does not say whether a
- * stop sequence matched (and which), so `stop_sequence` is never reported (docs/adr/0008).
+ * OpenAI finish_reason → Anthropic stop_reason. `stop` is `stop_sequence` when the internal choice says a stop
+ * sequence ended it (STOP_SEQUENCE_FIELD present: the upstream said so), else `end_turn`: an upstream that only says
+ * "stopped" (OpenAI and the OpenAI-compatible ones, Gemini) is a natural end, even when the client gave
+ * stop_sequences (docs/adr/0008).
  */
-export function stopReason(f: FinishReason | null): AnthropicStopReason {
+export function stopReason(f: FinishReason | null, stopSequence?: string | null): AnthropicStopReason {
   switch (f) {
     case 'length':
       return 'max_tokens';
@@ -58,6 +75,7 @@ export function stopReason(f: FinishReason | null): AnthropicStopReason {
     case 'content_filter':
       return 'refusal';
     case 'stop':
+      return stopSequence === undefined ? 'end_turn' : 'stop_sequence';
     case null:
       return 'end_turn';
   }

@@ -1,5 +1,5 @@
 import type { AnthropicStopReason, ChatCompletionChunk, Usage } from '@gw/contracts';
-import { anthropicUsage, messageId, stopReason } from './response.js';
+import { anthropicUsage, matchedStopSequence, messageId, stopReason } from './response.js';
 
 /** One Anthropic SSE event: its name and its JSON body. */
 export type AnthropicEvent = { event: string; data: Record<string, unknown> };
@@ -9,9 +9,10 @@ type Block = { kind: 'text' | 'thinking' | 'tool'; index: number };
 /**
  * The internal OpenAI chunks → the Anthropic SSE sequence: message_start, then per content block
  * content_block_start / content_block_delta (text_delta, thinking_delta, input_json_delta) / content_block_stop,
- * then message_delta (stop_reason and usage) and message_stop. OpenAI deltas interleave freely; Anthropic blocks are
- * sequential, so a delta of another kind closes the open block and opens the next index. Each OpenAI tool call index
- * gets its own tool_use block. Usage comes from the usage chunk (the internal request always asks for it).
+ * then message_delta (stop_reason, the matched stop_sequence when the finish chunk says one, and usage) and
+ * message_stop. OpenAI deltas interleave freely; Anthropic blocks are sequential, so a delta of another kind closes
+ * the open block and opens the next index. Each OpenAI tool call index gets its own tool_use block. Usage comes
+ * from the usage chunk (the internal request always asks for it).
  */
 export class AnthropicStreamEncoder {
   private started = false;
@@ -19,6 +20,7 @@ export class AnthropicStreamEncoder {
   private nextIndex = 0;
   private readonly tools = new Map<number, number>();
   private stop: AnthropicStopReason | null = null;
+  private stopSequence: string | null = null;
   private usage: Usage | null = null;
   private model: string;
 
@@ -70,7 +72,11 @@ export class AnthropicStreamEncoder {
       const args = tc.function?.arguments;
       if (args) out.push(delta(index, { type: 'input_json_delta', partial_json: args }));
     }
-    if (choice.finish_reason) this.stop = stopReason(choice.finish_reason);
+    if (choice.finish_reason) {
+      const matched = matchedStopSequence(choice);
+      this.stop = stopReason(choice.finish_reason, matched);
+      this.stopSequence = this.stop === 'stop_sequence' ? (matched ?? null) : null;
+    }
     return out;
   }
 
@@ -84,7 +90,7 @@ export class AnthropicStreamEncoder {
       event: 'message_delta',
       data: {
         type: 'message_delta',
-        delta: { stop_reason: this.stop ?? 'end_turn', stop_sequence: null },
+        delta: { stop_reason: this.stop ?? 'end_turn', stop_sequence: this.stopSequence },
         usage: {
           output_tokens: u.output_tokens,
           input_tokens: u.input_tokens,

@@ -1,6 +1,7 @@
 import { GatewayError, type ChatCompletion, type ChatCompletionRequest, type ChatMessage, type ContentPart, type FinishReason, type ToolCall, type Usage } from '@gw/contracts';
 import { joinUrl } from '../openai-compatible/chat.js';
 import { asRecord, isHttpUrl, num, parseDataUrl, parseToolArguments, partsOf, stopList, systemText, textOf, unsupported } from '../shared/content.js';
+import { markStopSequence, sequenceOf, type StopSequence } from '../shared/stop-sequence.js';
 import type { ChatContext, ResolvedProvider, TranslateOptions, UpstreamRequest } from '../types.js';
 
 /**
@@ -239,6 +240,11 @@ export function finishReason(stop: unknown): FinishReason | null {
   }
 }
 
+/** stop_reason `stop_sequence` names the matched sequence in `stop_sequence` (of the message, or the message_delta). */
+export function stopSequence(stop: unknown, sequence: unknown): StopSequence {
+  return stop === 'stop_sequence' ? sequenceOf(sequence) : undefined;
+}
+
 /**
  * Anthropic `input_tokens` excludes cached input: the prompt is input + cache reads + cache writes, and cache reads
  * are the OpenAI `cached_tokens`.
@@ -298,7 +304,7 @@ export function parseChatResponse(body: unknown, ctx: ChatContext): ChatCompleti
     object: 'chat.completion',
     created: ctx.created,
     model: typeof b['model'] === 'string' ? b['model'] : ctx.model,
-    choices: [{ index: 0, message, finish_reason: finish }],
+    choices: [markStopSequence({ index: 0, message, finish_reason: finish }, stopSequence(b['stop_reason'], b['stop_sequence']))],
     usage: usageOf(b['usage'] as Record<string, unknown> | undefined),
   };
 }

@@ -1,7 +1,8 @@
 import { GatewayError, type ChatCompletionChunk, type FinishReason, type Usage } from '@gw/contracts';
 import { num, parseEventJson } from '../shared/content.js';
 import type { ChatContext, StreamEvent, StreamTranslator } from '../types.js';
-import { completionId, finishReason, JSON_TOOL, usageOf } from './chat.js';
+import { markStopSequence } from '../shared/stop-sequence.js';
+import { completionId, finishReason, JSON_TOOL, stopSequence, usageOf } from './chat.js';
 import { parseError } from './errors.js';
 
 type Delta = ChatCompletionChunk['choices'][number]['delta'];
@@ -14,8 +15,9 @@ type Block = { kind: 'text' } | { kind: 'thinking' } | { kind: 'tool'; toolIndex
  * chunks. Text deltas are `content`, thinking deltas `reasoning_content`; each tool_use block is a tool call with
  * its own OpenAI index (0, 1, ... in order of appearance, whatever the Anthropic block index) whose arguments
  * arrive as `input_json_delta` fragments. The JSON_TOOL block of the json_schema fallback is streamed as content.
- * message_delta carries the stop reason (a finish chunk) and the output tokens; message_stop ends the stream and
- * is followed by a usage chunk (`choices: []`), as OpenAI sends with include_usage.
+ * message_delta carries the stop reason (a finish chunk; a matched stop sequence in its gateway-internal field)
+ * and the output tokens; message_stop ends the stream and is followed by a usage chunk (`choices: []`), as OpenAI
+ * sends with include_usage.
  */
 export class AnthropicStreamTranslator implements StreamTranslator {
   private readonly id: string;
@@ -61,10 +63,13 @@ export class AnthropicStreamTranslator implements StreamTranslator {
           if (typeof usage['input_tokens'] === 'number') this.inputUsage = { ...this.inputUsage, ...usage };
           this.lastUsage = usageOf(this.inputUsage, this.outputTokens);
         }
-        const stop = ((e['delta'] ?? {}) as Record<string, unknown>)['stop_reason'];
-        let finish = finishReason(stop);
+        const d = (e['delta'] ?? {}) as Record<string, unknown>;
+        let finish = finishReason(d['stop_reason']);
         if (finish === 'tool_calls' && this.jsonAnswer && this.tools === 0) finish = 'stop';
-        return finish ? [this.chunk({}, finish)] : [];
+        if (!finish) return [];
+        const chunk = this.chunk({}, finish);
+        markStopSequence(chunk.choices[0]!, stopSequence(d['stop_reason'], d['stop_sequence']));
+        return [chunk];
       }
       case 'message_stop': {
         this.finished = true;

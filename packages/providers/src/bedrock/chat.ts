@@ -21,7 +21,9 @@ import {
   unsupported,
 } from '../shared/content.js';
 import type { ChatContext, ResolvedProvider, TranslateOptions, UpstreamRequest } from '../types.js';
+import { markStopSequence } from '../shared/stop-sequence.js';
 import { authorizedHeaders } from './auth.js';
+import { bedrockStopSequence, STOP_SEQUENCE_PATHS } from './stop-sequence.js';
 
 /**
  * OpenAI chat completions ⇄ Bedrock Converse (`POST /model/{modelId}/converse`) and ConverseStream
@@ -40,8 +42,8 @@ import { authorizedHeaders } from './auth.js';
  * - response_format json_schema (and json_object, with a plain object schema) → the stated fallback: a forced tool
  *   named JSON_TOOL whose input schema is the wanted schema; the response and stream translators turn that tool's
  *   input back into message content, so the client sees the JSON document as text.
- * - max tokens, temperature, top_p, stop → `inferenceConfig`; a `top_k` the client sent (a non-OpenAI extra) →
- *   `additionalModelRequestFields.top_k`.
+ * - max tokens, temperature, top_p, stop → `inferenceConfig` (stop also asks for the matched sequence:
+ *   stop-sequence.ts); a `top_k` the client sent (a non-OpenAI extra) → `additionalModelRequestFields.top_k`.
  * - n > 1, seed, presence/frequency penalties, logprobs, parallel_tool_calls false and user have no Converse
  *   equivalent: dropped, or a 400 under unsupportedParams 'reject'.
  */
@@ -68,6 +70,7 @@ export type ConverseRequest = {
   inferenceConfig?: { maxTokens?: number; temperature?: number; topP?: number; stopSequences?: string[] };
   toolConfig?: { tools: ToolSpec[]; toolChoice?: ToolChoiceBlock };
   additionalModelRequestFields?: Record<string, unknown>;
+  additionalModelResponseFieldPaths?: string[];
 };
 
 const IMAGE_FORMATS: Record<string, ImageFormat> = {
@@ -276,7 +279,10 @@ export function toConverseRequest(req: ChatCompletionRequest, opts: TranslateOpt
   if (req.temperature !== null && req.temperature !== undefined) inference.temperature = req.temperature;
   if (req.top_p !== null && req.top_p !== undefined) inference.topP = req.top_p;
   const stop = stopList(req.stop);
-  if (stop) inference.stopSequences = stop;
+  if (stop) {
+    inference.stopSequences = stop;
+    body.additionalModelResponseFieldPaths = [...STOP_SEQUENCE_PATHS]; // which one matched (Anthropic models)
+  }
   if (Object.keys(inference).length) body.inferenceConfig = inference;
 
   const tc = toolConfig(req, mode);
@@ -437,7 +443,7 @@ export function parseChatResponse(body: unknown, ctx: ChatContext): ChatCompleti
     object: 'chat.completion',
     created: ctx.created,
     model: ctx.model,
-    choices: [{ index: 0, message: msg, finish_reason: finish }],
+    choices: [markStopSequence({ index: 0, message: msg, finish_reason: finish }, bedrockStopSequence(b['stopReason'], b['additionalModelResponseFields']))],
   };
   const u = b['usage'];
   if (u && typeof u === 'object') completion.usage = usageOf(u as Record<string, unknown>);

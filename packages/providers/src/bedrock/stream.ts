@@ -1,7 +1,9 @@
 import { GatewayError, type ChatCompletionChunk, type FinishReason, type Usage } from '@gw/contracts';
 import { num, parseEventJson } from '../shared/content.js';
 import type { ChatContext, StreamEvent, StreamTranslator } from '../types.js';
+import { markStopSequence } from '../shared/stop-sequence.js';
 import { completionId, finishReason, JSON_TOOL, usageOf } from './chat.js';
+import { bedrockStopSequence } from './stop-sequence.js';
 import { parseStreamException } from './errors.js';
 
 type Delta = ChatCompletionChunk['choices'][number]['delta'];
@@ -13,8 +15,9 @@ type Block = { kind: 'tool'; toolIndex: number; args: boolean } | { kind: 'json'
  *   (signatures and redacted reasoning are dropped); contentBlockStart with a toolUse → a tool call (OpenAI index
  *   by order of appearance), whose `toolUse.input` deltas are its argument fragments; the JSON_TOOL of the
  *   json_schema fallback is streamed as content.
- * - messageStop → the finish chunk (its stopReason mapped; the stream is then complete); metadata → usage, sent as a
- *   usage chunk (`choices: []`) as OpenAI does with include_usage.
+ * - messageStop → the finish chunk (its stopReason mapped, a matched stop sequence marked: stop-sequence.ts; the
+ *   stream is then complete); metadata → usage, sent as a usage chunk (`choices: []`) as OpenAI does with
+ *   include_usage.
  * - an exception message (throttlingException, validationException, ...) → its GatewayError.
  */
 export class BedrockStreamTranslator implements StreamTranslator {
@@ -76,7 +79,9 @@ export class BedrockStreamTranslator implements StreamTranslator {
         this.finished = true;
         let finish = finishReason(e['stopReason']) ?? 'stop';
         if (finish === 'tool_calls' && this.jsonAnswer && this.tools === 0) finish = 'stop';
-        return this.opening([this.chunk({}, finish)]);
+        const chunk = this.chunk({}, finish);
+        markStopSequence(chunk.choices[0]!, bedrockStopSequence(e['stopReason'], e['additionalModelResponseFields']));
+        return this.opening([chunk]);
       }
       case 'metadata': {
         const u = e['usage'];

@@ -19,6 +19,7 @@ import {
   textOf,
   unsupported,
 } from '../shared/content.js';
+import { markStopSequence, type StopSequence } from '../shared/stop-sequence.js';
 import type { ChatContext, ResolvedProvider, TranslateOptions, UpstreamRequest } from '../types.js';
 
 /**
@@ -39,7 +40,8 @@ import type { ChatContext, ResolvedProvider, TranslateOptions, UpstreamRequest }
  * - no Cohere equivalent (dropped, or a 400 in 'reject' mode): n > 1, user, logprobs/top_logprobs (Cohere's
  *   logprobs have another shape), logit_bias, parallel_tool_calls: false.
  * Response: text items → content, `thinking` items → reasoning_content, tool_calls as they are; finish reasons
- * COMPLETE/STOP_SEQUENCE → stop, MAX_TOKENS → length, TOOL_CALL → tool_calls, ERROR_TOXIC → content_filter;
+ * COMPLETE/STOP_SEQUENCE → stop (STOP_SEQUENCE also marks a stop-sequence match, without the sequence, which Cohere
+ * does not name), MAX_TOKENS → length, TOOL_CALL → tool_calls, ERROR_TOXIC → content_filter;
  * usage is the billed units (what Cohere charges; its `tokens` and `cached_tokens` also count its own prompt
  * template, so they would overstate the bill), falling back to `tokens` when billed units are missing.
  */
@@ -232,6 +234,11 @@ export function buildChatRequest(
 
 /* ---------------- response ---------------- */
 
+/** STOP_SEQUENCE says a stop sequence matched, not which one (Cohere's answer has no field for it). */
+export function stopSequence(reason: unknown): StopSequence {
+  return reason === 'STOP_SEQUENCE' ? null : undefined;
+}
+
 export function finishReason(reason: unknown): FinishReason | null {
   switch (reason) {
     case 'COMPLETE':
@@ -308,7 +315,7 @@ export function parseChatResponse(body: unknown, ctx: ChatContext): ChatCompleti
     object: 'chat.completion',
     created: ctx.created,
     model: ctx.model,
-    choices: [{ index: 0, message, finish_reason: finishReason(b['finish_reason']) }],
+    choices: [markStopSequence({ index: 0, message, finish_reason: finishReason(b['finish_reason']) }, stopSequence(b['finish_reason']))],
     usage: usageOf(b['usage']),
   };
 }

@@ -1,7 +1,8 @@
 import { GatewayError, type ChatCompletionChunk, type FinishReason, type Usage } from '@gw/contracts';
 import { num, parseEventJson } from '../shared/content.js';
 import type { ChatContext, StreamEvent, StreamTranslator } from '../types.js';
-import { completionId, finishReason, usageOf } from './chat.js';
+import { markStopSequence } from '../shared/stop-sequence.js';
+import { completionId, finishReason, stopSequence, usageOf } from './chat.js';
 import { parseError } from './errors.js';
 
 type Delta = ChatCompletionChunk['choices'][number]['delta'];
@@ -97,7 +98,9 @@ export class CohereStreamTranslator implements StreamTranslator {
         if (delta['error'] !== undefined && delta['error'] !== null)
           throw parseError(200, JSON.stringify({ message: delta['error'] }), {});
         this.lastUsage = usageOf(delta['usage']);
-        const out = [this.chunk({}, finishReason(delta['finish_reason']) ?? 'stop')];
+        const finish = this.chunk({}, finishReason(delta['finish_reason']) ?? 'stop');
+        markStopSequence(finish.choices[0]!, stopSequence(delta['finish_reason']));
+        const out = [finish];
         out.push({
           id: this.id,
           object: 'chat.completion.chunk',

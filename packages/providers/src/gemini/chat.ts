@@ -293,6 +293,7 @@ export function finishReason(reason: unknown): FinishReason | null {
       return 'content_filter';
     default:
       return 'stop'; // STOP, OTHER, LANGUAGE, MALFORMED_FUNCTION_CALL, FINISH_REASON_UNSPECIFIED
+      // (STOP is a natural end or a stop sequence alike: Gemini does not say which, so no match is marked)
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Answer, Generation, Route, RouteRequest, WireFormat } from './format.js';
+import { stopAt } from './stop-sequences.js';
 import { argumentDeltas, capPieces, contentText, fillerPieces, nextId, promptTokens, replyPieces, schemaArguments, tokensOf } from './text.js';
 
 /**
@@ -77,6 +78,7 @@ type MessagesBody = {
   messages: Message[];
   system?: string | Array<{ type: 'text'; text: string }>;
   stream?: boolean;
+  stop_sequences?: string[];
   tools?: Tool[];
   tool_choice?: { type: 'auto' | 'any' | 'tool' | 'none'; name?: string };
 };
@@ -218,7 +220,13 @@ export function validateMessages(raw: unknown, req: RouteRequest): { body: Messa
 
 /* ---------------- answers ---------------- */
 
-type Reply = { text: string[]; tool: { id: string; name: string; input: string } | null; stop: 'end_turn' | 'max_tokens' | 'tool_use' };
+type Reply = {
+  text: string[];
+  tool: { id: string; name: string; input: string } | null;
+  stop: 'end_turn' | 'max_tokens' | 'tool_use' | 'stop_sequence';
+  /** the stop sequence that ended the reply (stop_reason `stop_sequence`), else null */
+  sequence: string | null;
+};
 
 function lastUserText(body: MessagesBody): string {
   for (let i = body.messages.length - 1; i >= 0; i--) {
@@ -243,10 +251,11 @@ function forcedTool(body: MessagesBody): Tool | null {
 function reply(body: MessagesBody, gen: Generation): Reply {
   const hint = lastUserText(body);
   const tool = forcedTool(body);
-  if (tool) return { text: [], tool: { id: nextId('toolu_sim'), name: tool.name, input: schemaArguments(tool.input_schema, hint) }, stop: 'tool_use' };
-  const pieces = gen.outputTokens !== null ? fillerPieces(gen.outputTokens) : replyPieces(hint);
-  const cap = capPieces(pieces, body.max_tokens);
-  return { text: cap.pieces, tool: null, stop: cap.capped ? 'max_tokens' : 'end_turn' };
+  if (tool) return { text: [], tool: { id: nextId('toolu_sim'), name: tool.name, input: schemaArguments(tool.input_schema, hint) }, stop: 'tool_use', sequence: null };
+  const stopped = stopAt(gen.outputTokens !== null ? fillerPieces(gen.outputTokens) : replyPieces(hint), body.stop_sequences);
+  const cap = capPieces(stopped.pieces, body.max_tokens);
+  if (cap.capped) return { text: cap.pieces, tool: null, stop: 'max_tokens', sequence: null };
+  return { text: cap.pieces, tool: null, stop: stopped.matched === null ? 'end_turn' : 'stop_sequence', sequence: stopped.matched };
 }
 
 function inputTokens(body: MessagesBody): number {
@@ -274,7 +283,7 @@ function message(body: MessagesBody, r: Reply): Answer {
       model: body.model,
       content,
       stop_reason: r.stop,
-      stop_sequence: null,
+      stop_sequence: r.sequence,
       usage: usage(inputTokens(body), outputTokens(r)),
     },
   };
@@ -303,7 +312,7 @@ function streamEvents(body: MessagesBody, r: Reply): Answer {
     for (const piece of r.text) events.push(sse('content_block_delta', { type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text: piece } }));
   }
   events.push(sse('content_block_stop', { type: 'content_block_stop', index: 0 }));
-  events.push(sse('message_delta', { type: 'message_delta', delta: { stop_reason: r.stop, stop_sequence: null }, usage: { output_tokens: outputTokens(r) } }));
+  events.push(sse('message_delta', { type: 'message_delta', delta: { stop_reason: r.stop, stop_sequence: r.sequence }, usage: { output_tokens: outputTokens(r) } }));
   events.push(sse('message_stop', { type: 'message_stop' }));
   return { kind: 'stream', contentType: SSE, events };
 }

@@ -81,7 +81,8 @@ type ToolSpec = { name: string; inputSchema: { json: unknown } };
 export type ConverseBody = {
   messages: Message[];
   system?: Array<{ text?: string }>;
-  inferenceConfig?: { maxTokens?: number };
+  inferenceConfig?: { maxTokens?: number; stopSequences?: string[] };
+  additionalModelResponseFieldPaths?: string[];
   toolConfig?: {
     tools: Array<{ toolSpec?: ToolSpec }>;
     toolChoice?: { auto?: object; any?: object; tool?: { name: string } };

@@ -1,6 +1,7 @@
 import { checkSigV4, eventFrame } from './bedrock-wire.js';
 import { bedrockError, isObject, validateConverse, type ConverseBody } from './bedrock-validate.js';
 import type { Answer, Generation, Route, RouteRequest, WireFormat } from './format.js';
+import { bedrockResponseFields, stopAt } from './stop-sequences.js';
 import {
   argumentDeltas,
   capPieces,
@@ -29,7 +30,9 @@ const SERVICE = 'bedrock';
 type Reply = {
   text: string[];
   tool: { id: string; name: string; input: string } | null;
-  stop: 'end_turn' | 'max_tokens' | 'tool_use';
+  stop: 'end_turn' | 'max_tokens' | 'tool_use' | 'stop_sequence';
+  /** the stop sequence that ended the reply (stopReason `stop_sequence`), else null */
+  sequence: string | null;
 };
 
 function lastUserText(body: ConverseBody): string {
@@ -60,10 +63,16 @@ function reply(body: ConverseBody, gen: Generation): Reply {
         input: schemaArguments(forced.inputSchema.json, hint),
       },
       stop: 'tool_use',
+      sequence: null,
     };
-  const pieces = gen.outputTokens !== null ? fillerPieces(gen.outputTokens) : replyPieces(hint);
-  const cap = capPieces(pieces, body.inferenceConfig?.maxTokens ?? null);
-  return { text: cap.pieces, tool: null, stop: cap.capped ? 'max_tokens' : 'end_turn' };
+  const stopped = stopAt(
+    gen.outputTokens !== null ? fillerPieces(gen.outputTokens) : replyPieces(hint),
+    body.inferenceConfig?.stopSequences,
+  );
+  const cap = capPieces(stopped.pieces, body.inferenceConfig?.maxTokens ?? null);
+  if (cap.capped) return { text: cap.pieces, tool: null, stop: 'max_tokens', sequence: null };
+  const stop = stopped.matched === null ? 'end_turn' : 'stop_sequence';
+  return { text: cap.pieces, tool: null, stop, sequence: stopped.matched };
 }
 
 function usage(body: ConverseBody, r: Reply) {
@@ -73,7 +82,7 @@ function usage(body: ConverseBody, r: Reply) {
   return { inputTokens, outputTokens, totalTokens: inputTokens + outputTokens };
 }
 
-function converse(body: ConverseBody, r: Reply, startedAt: number): Answer {
+function converse(model: string, body: ConverseBody, r: Reply, startedAt: number): Answer {
   const content = r.tool
     ? [{ toolUse: { toolUseId: r.tool.id, name: r.tool.name, input: JSON.parse(r.tool.input) as unknown } }]
     : [{ text: r.text.join('') }];
@@ -83,6 +92,7 @@ function converse(body: ConverseBody, r: Reply, startedAt: number): Answer {
     body: {
       output: { message: { role: 'assistant', content } },
       stopReason: r.stop,
+      additionalModelResponseFields: fields(model, body, r, false),
       usage: usage(body, r),
       metrics: { latencyMs: Date.now() - startedAt },
     },
@@ -90,7 +100,12 @@ function converse(body: ConverseBody, r: Reply, startedAt: number): Answer {
   };
 }
 
-function converseStream(body: ConverseBody, r: Reply): Answer {
+/** additionalModelResponseFields, when the request asked for a field the model has (stop-sequences.ts) */
+function fields(model: string, body: ConverseBody, r: Reply, stream: boolean) {
+  return bedrockResponseFields(model, body.additionalModelResponseFieldPaths, r.sequence, stream);
+}
+
+function converseStream(model: string, body: ConverseBody, r: Reply): Answer {
   const events: Buffer[] = [eventFrame('messageStart', { role: 'assistant' })];
   if (r.tool) {
     events.push(
@@ -109,7 +124,7 @@ function converseStream(body: ConverseBody, r: Reply): Answer {
   }
   events.push(
     eventFrame('contentBlockStop', { contentBlockIndex: 0 }),
-    eventFrame('messageStop', { stopReason: r.stop }),
+    eventFrame('messageStop', { stopReason: r.stop, additionalModelResponseFields: fields(model, body, r, true) }),
   );
   events.push(eventFrame('metadata', { usage: usage(body, r), metrics: { latencyMs: 1 } }));
   return { kind: 'stream', contentType: EVENT_STREAM, events };
@@ -204,7 +219,9 @@ function handle(raw: unknown, gen: Generation, req: RouteRequest): Answer {
   const checked = validateConverse(raw);
   if ('error' in checked) return checked.error;
   const r = reply(checked.body, gen);
-  return t.action === 'converse' ? converse(checked.body, r, startedAt) : converseStream(checked.body, r);
+  return t.action === 'converse'
+    ? converse(t.model, checked.body, r, startedAt)
+    : converseStream(t.model, checked.body, r);
 }
 
 const routes: Route[] = [

@@ -12,6 +12,7 @@ import {
   schemaArguments,
   tokensOf,
 } from './text.js';
+import { stopAt } from './stop-sequences.js';
 
 /**
  * Cohere's v2 API: `POST /v2/chat` (JSON, and SSE with `event: <type>` lines and no [DONE]) and `POST /v2/embed`.
@@ -127,6 +128,7 @@ type ChatBody = {
   tools?: Json[];
   tool_choice?: string;
   max_tokens?: number;
+  stop_sequences?: string[];
 };
 
 export function validateCohereChat(raw: unknown): { body: ChatBody } | { error: Answer } {
@@ -179,7 +181,7 @@ export function validateCohereChat(raw: unknown): { body: ChatBody } | { error: 
 type Reply = {
   pieces: string[];
   call: { id: string; name: string; arguments: string } | null;
-  finish: 'COMPLETE' | 'MAX_TOKENS' | 'TOOL_CALL';
+  finish: 'COMPLETE' | 'MAX_TOKENS' | 'TOOL_CALL' | 'STOP_SEQUENCE';
 };
 
 function reply(body: ChatBody, gen: Generation): Reply {
@@ -200,9 +202,11 @@ function reply(body: ChatBody, gen: Generation): Reply {
       finish: 'TOOL_CALL',
     };
   }
-  const pieces = gen.outputTokens !== null ? fillerPieces(gen.outputTokens) : replyPieces(hint);
-  const cap = capPieces(pieces, body.max_tokens ?? null);
-  return { pieces: cap.pieces, call: null, finish: cap.capped ? 'MAX_TOKENS' : 'COMPLETE' };
+  // a stop sequence ends the reply before it; Cohere says STOP_SEQUENCE, not which one
+  const stopped = stopAt(gen.outputTokens !== null ? fillerPieces(gen.outputTokens) : replyPieces(hint), body.stop_sequences);
+  const cap = capPieces(stopped.pieces, body.max_tokens ?? null);
+  const finish = cap.capped ? 'MAX_TOKENS' : stopped.matched === null ? 'COMPLETE' : 'STOP_SEQUENCE';
+  return { pieces: cap.pieces, call: null, finish };
 }
 
 function usage(body: ChatBody, r: Reply) {

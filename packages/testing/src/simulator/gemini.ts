@@ -1,5 +1,6 @@
 import type { Answer, Generation, Route, RouteRequest, WireFormat } from './format.js';
 import { capPieces, contentText, embed, fillerPieces, nextId, promptTokens, replyPieces, schemaArguments, tokensOf } from './text.js';
+import { stopAt } from './stop-sequences.js';
 
 /**
  * The Gemini wire format (generativelanguage v1beta): POST /v1beta/models/{model}:generateContent (JSON) and
@@ -76,7 +77,7 @@ type GenerateBody = {
   systemInstruction?: Content;
   tools?: Array<{ functionDeclarations?: Declaration[] }>;
   toolConfig?: { functionCallingConfig?: { mode?: string; allowedFunctionNames?: string[] } };
-  generationConfig?: { maxOutputTokens?: number; candidateCount?: number };
+  generationConfig?: { maxOutputTokens?: number; candidateCount?: number; stopSequences?: string[] };
 };
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -239,8 +240,9 @@ function reply(body: GenerateBody, gen: Generation): Reply {
   const hint = lastUserText(body);
   const decl = forcedCall(body);
   if (decl) return { text: [], call: { name: decl.name, args: schemaArguments(decl.parameters, hint) }, finish: 'STOP' };
-  const pieces = gen.outputTokens !== null ? fillerPieces(gen.outputTokens) : replyPieces(hint);
-  const cap = capPieces(pieces, body.generationConfig?.maxOutputTokens ?? null);
+  // a stop sequence ends the reply before it; Gemini says STOP, as for a natural end
+  const stopped = stopAt(gen.outputTokens !== null ? fillerPieces(gen.outputTokens) : replyPieces(hint), body.generationConfig?.stopSequences);
+  const cap = capPieces(stopped.pieces, body.generationConfig?.maxOutputTokens ?? null);
   return { text: cap.pieces, call: null, finish: cap.capped ? 'MAX_TOKENS' : 'STOP' };
 }
 

@@ -12,6 +12,7 @@ export type ChatBody = {
   max_tokens?: number | null;
   max_completion_tokens?: number | null;
   n?: number | null;
+  stop?: string | string[] | null;
   tools?: ToolDef[];
   tool_choice?: 'none' | 'auto' | 'required' | { type: 'function'; function: { name: string } };
 };

@@ -1,6 +1,7 @@
 import type { Answer, Generation, Route, WireFormat } from './format.js';
 import { validateChat, type ChatBody, type ToolDef } from './openai-validate.js';
 import { argumentDeltas, capPieces, contentText, embed, fillerPieces, nextId, promptTokens, replyPieces, schemaArguments, tokensOf } from './text.js';
+import { stopAt } from './stop-sequences.js';
 
 /**
  * The OpenAI wire format: chat completions (JSON and SSE, text and tool calls), embeddings and the model list.
@@ -51,8 +52,10 @@ function answerChoice(body: ChatBody, gen: Generation): Choice {
   const hint = lastUserText(body);
   const tool = chosenTool(body);
   if (tool) return { content: [], toolCall: { id: nextId('call_'), name: tool.function.name, arguments: schemaArguments(tool.function.parameters, hint) }, finish: 'tool_calls' };
-  const pieces = gen.outputTokens !== null ? fillerPieces(gen.outputTokens) : replyPieces(hint);
-  const cap = capPieces(pieces, body.max_completion_tokens ?? body.max_tokens ?? null);
+  // a stop sequence ends the reply before it; OpenAI says `stop`, as for a natural end
+  const stops = typeof body.stop === 'string' ? [body.stop] : body.stop;
+  const stopped = stopAt(gen.outputTokens !== null ? fillerPieces(gen.outputTokens) : replyPieces(hint), stops);
+  const cap = capPieces(stopped.pieces, body.max_completion_tokens ?? body.max_tokens ?? null);
   return { content: cap.pieces, toolCall: null, finish: cap.capped ? 'length' : 'stop' };
 }
 
