@@ -126,6 +126,32 @@ describe('budgets that cannot be overshot', () => {
     await expectAlerts(team.id, spent, budget);
   }, 180_000);
 
+  it('a key far from its limits takes admissions made ahead; billing settles each under its admission: nothing stays held', async () => {
+    const admitted = async (path: 'own' | 'ahead'): Promise<number> => {
+      const text = await (await fetch(`${stack.ingressUrl}/metrics`)).text();
+      const m = new RegExp(`^gw_ingress_admissions_total\\{path="${path}"\\} (\\d+)`, 'm').exec(text);
+      return Number(m?.[1] ?? 0);
+    };
+    const team = await admin('teams', { name: `far-${Date.now()}` });
+    const key = await admin('keys', { teamId: team.id, name: 'far', budgetUsd: 1000, budgetPeriod: 'monthly', rpm: 100_000 });
+    const ahead0 = await admitted('ahead');
+    for (let i = 0; i < 30; i++) {
+      await client(key.key!).chat.completions.create(body, paid);
+      await new Promise((r) => setTimeout(r, 5)); // room for the admissions taken ahead to land
+    }
+    expect((await admitted('ahead')) - ahead0).toBeGreaterThanOrEqual(20);
+    const spent = await settled('key_id', key.id, 30);
+    expect(spent).toBe(costOfOne * 30n);
+    // every request settled under the id its hold was taken under, and the slots nobody took were given back
+    const held = async () => {
+      const res = await fetch(`${stack.billingUrl}/billing/v1/budgets`, { headers: { authorization: `Bearer ${stack.masterKey}` } });
+      const row = ((await res.json()) as { data: Array<{ id: string; reservedUsd: string; spentUsd: string }> }).data.find((b) => b.id === key.id);
+      return row?.reservedUsd === '0.000000000' ? row : null;
+    };
+    const row = await until('nothing held on the budget', held, 15_000);
+    expect(BigInt(row.spentUsd.replace('.', ''))).toBe(spent);
+  }, 120_000);
+
   it('requests one after the other until the budget refuses: the thresholds crossed reach the webhook once each', async () => {
     const budget = costOfOne * 20n;
     const team = await admin('teams', { name: `alert-budget-${Date.now()}` });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { INestMicroservice } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { contracts, HEADERS, type ResultMeta } from '@gw/contracts';
+import { contracts, HEADERS, RequestMeta, type ResultMeta } from '@gw/contracts';
 import { open } from '@gw/secrets';
 import { connectNats, HotClient } from '@gw/transport';
 import { Budgets } from '@gw/budgets';
@@ -198,7 +198,9 @@ describe('budgets', () => {
   it('200 parallel requests against a key budget that fits 20 worst cases: 20 pass, the rest 429 budget_exceeded', async () => {
     // the built-in config prices gpt-4o-mini; the worst case of this body is known to the ingress: read it back
     const t = await team();
-    const probe = await key(t, { budgetUsd: 1 });
+    // rpm 50 keeps the probe near a limit, so no admission is taken ahead for it (ADR 0019): what it holds is one
+    // request's worst case
+    const probe = await key(t, { budgetUsd: 1, rpm: 50 });
     expect((await chat(a, probe.key)).status).toBe(200);
     const held = await new Budgets(redis, { prefix }).read('key', probe.id, 'total');
     const worst = held.reservedNanoUsd;
@@ -212,9 +214,21 @@ describe('budgets', () => {
     expect(refused[0]?.body.error).toMatchObject({ code: 'budget_exceeded', type: 'insufficient_quota' });
   });
 
+  it('a key far from its limits: later requests take admissions made ahead, and tell the executor (gw-meta admissionId)', async () => {
+    const k = await key(await team(), { budgetUsd: 1000, rpm: 100_000 });
+    const metaOf = () => RequestMeta.parse(JSON.parse(router.requests.at(-1)!.headers!.get(HEADERS.meta)));
+    expect((await chat(a, k.key)).status).toBe(200);
+    expect(metaOf().admissionId).toBeUndefined(); // admitted under its own request id
+    await new Promise((r) => setTimeout(r, 200)); // the admissions ahead are taken in the background
+    const second = await chat(a, k.key, { messages: [{ role: 'user', content: 'hi again' }] }); // not a cache hit
+    expect(second.status).toBe(200);
+    expect(second.headers.get('x-ratelimit-limit-requests')).toBe('100000');
+    expect(metaOf().admissionId).toMatch(/^slot-/); // billing settles its holds under this id
+  });
+
   it('a team budget shared by 5 keys', async () => {
     const t = await team();
-    const probe = await key(t, { budgetUsd: 1 });
+    const probe = await key(t, { budgetUsd: 1, rpm: 50 }); // one request's worst case held, as above
     await chat(a, probe.key);
     const worst = (await new Budgets(redis, { prefix }).read('key', probe.id, 'total')).reservedNanoUsd;
     const shared = await team({ budgetUsd: Number(worst * 20n) / 1e9, budgetPeriod: 'daily' });

@@ -16,6 +16,11 @@ export type AdmitRequest = {
   amountNanoUsd: bigint;
   rates: readonly RateScope[];
   budgets: readonly BudgetScope[];
+  /**
+   * an admission taken ahead of the request that will use it (a prefetched slot): log it in the RPM windows this
+   * many ms after `nowMs`, the latest it may be used, so that it leaves each window no earlier than its request would
+   */
+  rpmAheadMs?: number;
 };
 
 export type AdmitDenied = {
@@ -36,6 +41,8 @@ export type AdmitResult =
       remainingRequests: number | null;
       limitTokens: number | null;
       remainingTokens: number | null;
+      /** the least any of the request's budgets has left once this request holds its amount; null = no budget */
+      budgetHeadroomNanoUsd: number | null;
     }
   | AdmitDenied;
 
@@ -112,7 +119,7 @@ export class Budgets {
     const nBud = r.budgets.length;
     // [sha, numkeys, KEYS…, ARGV…] in one array sized up front: no spread copies on the hot path
     const numKeys = 2 + nRate * 3 + nBud;
-    const argv: Array<string | number> = new Array<string | number>(2 + numKeys + 8 + nRate * 4 + nBud * 2);
+    const argv: Array<string | number> = new Array<string | number>(2 + numKeys + 8 + nRate * 4 + nBud * 2 + 1);
     argv[1] = numKeys;
     let k = 2;
     let a = 2 + numKeys;
@@ -142,8 +149,9 @@ export class Budgets {
       argv[a++] = b.limitNanoUsd.toString();
       argv[a++] = ttlMs;
     }
+    argv[a] = r.rpmAheadMs ?? 0;
     const out = (await this.run('admit', argv)) as number[];
-    const [status = 0, index = -1, retryAfterMs = 0, limReq = -1, remReq = -1, limTok = -1, remTok = -1] =
+    const [status = 0, index = -1, retryAfterMs = 0, limReq = -1, remReq = -1, limTok = -1, remTok = -1, headroom = -1] =
       out;
     const limits = {
       limitRequests: nullable(limReq),
@@ -151,7 +159,7 @@ export class Budgets {
       limitTokens: nullable(limTok),
       remainingTokens: nullable(remTok),
     };
-    if (status === ADMIT_STATUS.ok) return { ok: true, ...limits };
+    if (status === ADMIT_STATUS.ok) return { ok: true, ...limits, budgetHeadroomNanoUsd: nullable(headroom) };
     const reason = REASONS[status as keyof typeof REASONS];
     const budget = r.budgets[index];
     const scope =

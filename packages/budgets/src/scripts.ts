@@ -63,8 +63,9 @@ end
 /**
  * ADMIT(KEYS: record, holds, per rate scope: rpm log, tpm counter, concurrency set, per budget: its hash;
  * ARGV: now, request id, hold TTL, record TTL, amount, tokens, #rates, #budgets, per rate scope: rpm, tpm,
- * concurrency, tpm TTL, per budget: limit, period TTL). Returns {status, index, retry after ms, limit requests,
- * remaining requests, limit tokens, remaining tokens} (-1 = none).
+ * concurrency, tpm TTL, per budget: limit, period TTL; then, optional, how many ms ahead of `now` to log the request
+ * in RPM windows). Returns {status, index, retry after ms, limit requests, remaining requests, limit tokens,
+ * remaining tokens, least budget headroom left in nano-USD} (-1 = none).
  */
 export const ADMIT_LUA = `${PURGE_LUA}
 local now = tonumber(ARGV[1])
@@ -77,6 +78,11 @@ local tokens = tonumber(ARGV[6])
 local nRate = tonumber(ARGV[7])
 local nBud = tonumber(ARGV[8])
 local limReq, remReq, limTok, remTok = -1, -1, -1, -1
+local base = 3 + nRate * 3
+local abase = 9 + nRate * 4
+-- an admission taken ahead of its request (a prefetched slot, ADR 0019) is logged in the RPM window as of when it
+-- may be used at the latest: its entry leaves the window no earlier than the request's would
+local rpmAhead = tonumber(ARGV[abase + nBud * 2] or '0') or 0
 local counted = {}
 
 -- undoes the TPM counts already taken (a later check refused: nothing stays written)
@@ -122,11 +128,14 @@ for i = 0, nRate - 1 do
     end
   end
 end
-local base = 3 + nRate * 3
-local abase = 9 + nRate * 4
+-- the least a budget has left once this request holds its amount (-1 = no budget)
+local headroom = -1
 local function fits(b, limit)
   local v = redis.call('HMGET', b, 'spent', 'reserved')
-  return (tonumber(v[1]) or 0) + (tonumber(v[2]) or 0) + amountN <= limit
+  local left = limit - ((tonumber(v[1]) or 0) + (tonumber(v[2]) or 0) + amountN)
+  if left < 0 then return false end
+  if headroom < 0 or left < headroom then headroom = left end
+  return true
 end
 local purged = false
 for j = 0, nBud - 1 do
@@ -154,7 +163,7 @@ for i = 0, nRate - 1 do
   local rpmZ, concZ = KEYS[3 + i * 3], KEYS[5 + i * 3]
   local a = 9 + i * 4
   if tonumber(ARGV[a]) > 0 then
-    redis.call('ZADD', rpmZ, now, req)
+    redis.call('ZADD', rpmZ, now + rpmAhead, req)
     redis.call('PEXPIRE', rpmZ, 60000)
   end
   if tonumber(ARGV[a + 2]) > 0 then
@@ -177,7 +186,7 @@ if nBud > 0 then redis.call('ZADD', KEYS[2], now + holdTtl, req) end
 if nRate + nBud > 0 then
   redis.call('SET', KEYS[1], cjson.encode(rec), 'PX', recordTtl)
 end
-return {0, -1, 0, limReq, remReq, limTok, remTok}
+return {0, -1, 0, limReq, remReq, limTok, remTok, headroom}
 `;
 
 /**

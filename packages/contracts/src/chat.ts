@@ -195,6 +195,8 @@ export const RequestMeta = z.object({
   cacheStatus: z.enum(['hit', 'miss', 'bypass']).default('bypass'),
   /** the request's input images, counted once by the ingress (input-images.ts): billed at the target's perImage */
   inputImages: z.number().int().nonnegative().default(0),
+  /** the id its budget and limits are held under when not its request id (a prefetched admission, ADR 0019) */
+  admissionId: z.string().min(1).optional(),
 });
 export type RequestMeta = z.infer<typeof RequestMeta>;
 export type RequestMetaInput = z.input<typeof RequestMeta>;
@@ -267,6 +269,8 @@ export const UsageEvent = z.object({
   cachedInputTokens: z.number().int().nonnegative().default(0),
   /** the request's input images (input-images.ts), on every event of the request; absent (older events) = 0 */
   inputImages: z.number().int().nonnegative().default(0),
+  /** billing settles the holds under this id when set (a prefetched admission, ADR 0019), else under requestId */
+  admissionId: z.string().min(1).optional(),
   /** exact cost in nano-USD, as a decimal string (bigint) */
   costNanoUsd: z.string().regex(/^\d+$/),
   latencyMs: z.number().nonnegative(),

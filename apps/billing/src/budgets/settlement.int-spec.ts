@@ -185,6 +185,18 @@ describe('settlement after the ledger commit', () => {
     expect((await metrics.alertsPublished.get()).values.find((v) => v.labels.result === 'ok')?.value).toBe(3);
   });
 
+  it('an event whose request took an admission made ahead settles the holds under that admission id (ADR 0019)', async () => {
+    const ingress = new Budgets(redis, { prefix });
+    const teamId = `team_${randomBytes(4).toString('hex')}`;
+    const budget = { scope: 'team' as const, id: teamId, limitNanoUsd: 1_000_000n, period: 'monthly' as const };
+    const slotId = `slot-${randomBytes(4).toString('hex')}`;
+    expect((await ingress.admit({ requestId: slotId, nowMs: Date.now(), tokens: 20, amountNanoUsd: 500n, rates: [], budgets: [budget] })).ok).toBe(true);
+    const event = { ...usage(`req-${randomBytes(4).toString('hex')}`, 120n, teamId), admissionId: slotId };
+    await service.settle([event]);
+    await service.settle([event]); // redelivered: settled once
+    expect(await service.reserved('team', teamId, 'monthly')).toEqual({ spentNanoUsd: 120n, reservedNanoUsd: 0n });
+  });
+
   it('an alert published twice (reported again before its mark) is stored once, and not published twice at once', async () => {
     const alert: BudgetAlertEvent = {
       type: 'budget.threshold',

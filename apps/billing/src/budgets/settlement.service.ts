@@ -48,7 +48,7 @@ export class SettlementService implements OnApplicationBootstrap, OnApplicationS
   async settle(events: readonly UsageEvent[]): Promise<void> {
     const fired = await this.budgets.settle(
       events.map((e) => ({
-        requestId: e.requestId,
+        requestId: e.admissionId ?? e.requestId, // the id its holds were taken under (ADR 0019)
         costNanoUsd: BigInt(e.costNanoUsd),
         tokens: e.inputTokens + e.outputTokens,
       })),

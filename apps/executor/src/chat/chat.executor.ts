@@ -441,6 +441,7 @@ export class ChatExecutor {
       outputTokens,
       cachedInputTokens,
       inputImages: meta.inputImages,
+      ...(meta.admissionId !== undefined && { admissionId: meta.admissionId }),
       costNanoUsd: cost.toString(),
       latencyMs: Math.max(0, Date.now() - meta.receivedAt),
       cacheStatus: meta.cacheStatus,

@@ -260,6 +260,7 @@ function usageEvent(run: Run, failure: GatewayError | null, lastTarget: PlanTarg
     outputTokens: 0,
     cachedInputTokens: 0,
     inputImages: 0, // embeddings take text only
+    ...(meta.admissionId !== undefined && { admissionId: meta.admissionId }),
     costNanoUsd: (run.billed
       ? costNanoUsd(run.billed.price, { inputTokens, outputTokens: 0 })
       : 0n

@@ -17,6 +17,8 @@ export type Accepted = {
   cacheStatus: CacheStatus;
   /** the request's input images (countInputImages on the internal request; 0 for embeddings): on every usage event */
   inputImages: number;
+  /** the id its holds are under in Redis (its request id, or a prefetched admission's, ADR 0019); null = none */
+  admissionId: string | null;
   /** the client closed the connection before the answer was complete */
   gone: boolean;
   /** the routing story of a request that failed upstream (x-gateway-route on the error) */

@@ -69,7 +69,8 @@ export class ChatService {
       const lookup = cacheKey && directive !== 'no-cache' && (verdict === null || verdict.action === 'allow') ? this.lookup(identity.teamId, cacheKey) : null;
       // rate limits + budget reservation (one Redis script); billing settles it from the usage event
       const admission = await this.limits.admitTo(reply, { requestId, identity, model: chat.model, bodyBytes: body.raw.byteLength, maxOutputTokens: chat.max_completion_tokens ?? chat.max_tokens ?? null, inputImages });
-      if (admission.release) reply.raw.once('close', () => this.limits.release(requestId));
+      const admissionId = admission.admissionId;
+      if (admission.release && admissionId) reply.raw.once('close', () => this.limits.release(admissionId));
       ctx = {
         requestId,
         t0,
@@ -82,6 +83,7 @@ export class ChatService {
         tags: tagsFrom(req.headers['x-gateway-tags'], identity.tags),
         cacheStatus: cacheable ? 'miss' : 'bypass',
         inputImages,
+        admissionId: admission.admissionId,
         gone: false,
         route: null,
         frames: null,

@@ -100,6 +100,7 @@ export class Relay {
       receivedAt: ctx.receivedAt,
       cacheStatus: ctx.cacheStatus,
       inputImages: ctx.inputImages,
+      ...prefetchedAdmission(ctx),
     };
     this.metrics.cache.inc({ status: ctx.cacheStatus });
     const frames = this.hot.open(contract, data, {
@@ -325,6 +326,7 @@ export class Relay {
       outputTokens: 0,
       cachedInputTokens: 0,
       inputImages: ctx.inputImages,
+      ...prefetchedAdmission(ctx),
       costNanoUsd: '0',
       latencyMs: Math.round(performance.now() - ctx.t0),
       cacheStatus: ctx.cacheStatus,
@@ -363,4 +365,9 @@ function routingHeaders(h: IncomingHttpHeaders): Record<string, string> {
   if (typeof strategy === 'string' && strategy.length > 0 && strategy.length <= 64) out[HEADERS.routeStrategy] = strategy;
   if (typeof region === 'string' && region.length > 0 && region.length <= 64) out[HEADERS.region] = region;
   return out;
+}
+
+/** `admissionId` travels only when the holds are not under the request id (a prefetched admission, ADR 0019). */
+function prefetchedAdmission(ctx: Accepted): { admissionId?: string } {
+  return ctx.admissionId !== null && ctx.admissionId !== ctx.requestId ? { admissionId: ctx.admissionId } : {};
 }

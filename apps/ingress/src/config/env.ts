@@ -27,6 +27,12 @@ const Env = z.object({
   REDIS_COMMAND_TIMEOUT_MS: int(1000),
   /** how long a budget hold or concurrency slot lives when its request is never settled (crash, lost event) */
   BUDGET_HOLD_TTL_MS: int(300_000),
+  /** admissions taken ahead per key × model while its limits are far (ADR 0019); 0 = every request admits itself */
+  ADMISSION_PREFETCH: z.coerce.number().int().min(0).max(64).default(4),
+  /** how long a prefetched admission waits for a request before it is given back */
+  ADMISSION_PREFETCH_TTL_MS: z.coerce.number().int().min(100).max(10_000).default(1000),
+  /** admissions are taken ahead only while every limit has this many prefetched admissions' worth left */
+  ADMISSION_PREFETCH_MIN_HEADROOM: z.coerce.number().int().min(1).default(100),
   /** output tokens priced for a request without max_tokens when the model's config gives no maxOutputTokens */
   BUDGET_DEFAULT_MAX_OUTPUT_TOKENS: int(4096),
   /** 64 hex characters (32 bytes): AES-256-GCM key of stored provider credentials; unset → /admin/v1/credentials answers 503 */

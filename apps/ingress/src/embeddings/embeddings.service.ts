@@ -52,7 +52,8 @@ export class EmbeddingsService {
       }
       // rate limits + budget reservation, as for chat (an embedding is paid for too: input tokens, no output)
       const admission = await this.limits.admitTo(reply, { requestId, identity, model, bodyBytes: body.raw.byteLength, maxOutputTokens: 0, inputImages: 0 });
-      if (admission.release) reply.raw.once('close', () => this.limits.release(requestId));
+      const admissionId = admission.admissionId;
+      if (admission.release && admissionId) reply.raw.once('close', () => this.limits.release(admissionId));
       ctx = {
         requestId,
         t0,
@@ -65,6 +66,7 @@ export class EmbeddingsService {
         tags: tagsFrom(req.headers['x-gateway-tags'], identity.tags),
         cacheStatus: 'bypass',
         inputImages: 0,
+        admissionId: admission.admissionId,
         gone: false,
         route: null,
         frames: null,

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import {
   Budgets,
   estimatedInputTokens,
@@ -16,6 +16,7 @@ import type { IngressSettings } from '../config/gateway-config.js';
 import { GATEWAY_CONFIG, INGRESS_ENV } from '../config/tokens.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { BUDGETS } from './budgets.provider.js';
+import { AdmissionPool, admissionHeaders } from './admission-pool.js';
 import { Pricing } from './pricing.js';
 
 export type AdmitInput = {
@@ -28,10 +29,16 @@ export type AdmitInput = {
   inputImages: number;
 };
 
-/** What the client is told (x-ratelimit-* headers); `release` = the request holds a concurrency slot to free. */
-export type Admission = { headers: Record<string, string>; release: boolean; reservedNanoUsd: bigint };
+/**
+ * What the client is told (x-ratelimit-* headers); `release` = the request holds a concurrency slot to free;
+ * `admissionId` = the id its reservation is held under in Redis (its request id, or a prefetched admission's id,
+ * ADR 0019): billing settles and the ingress releases by it. null = nothing held.
+ */
+export type Admission = { headers: Record<string, string>; release: boolean; reservedNanoUsd: bigint; admissionId: string | null };
 
-const NO_LIMITS: Admission = { headers: {}, release: false, reservedNanoUsd: 0n };
+const NO_LIMITS: Admission = { headers: {}, release: false, reservedNanoUsd: 0n, admissionId: null };
+/** a prefetched admission holds this many times the amount and tokens of the request that started its pool */
+const SLOT_MARGIN = 2;
 const LOG_EVERY_MS = 5_000;
 
 /**
@@ -40,10 +47,12 @@ const LOG_EVERY_MS = 5_000;
  * A request that is admitted holds its worst-case cost on every budget until billing settles it.
  */
 @Injectable()
-export class LimitsService {
+export class LimitsService implements OnModuleDestroy {
   private readonly logger = new Logger('Limits');
   private readonly pricing: Pricing;
   private lastLog = 0;
+  /** admissions taken ahead for requests far from their limits (ADR 0019); null = off */
+  readonly pool: AdmissionPool | null;
 
   constructor(
     @Inject(BUDGETS) private readonly budgets: Budgets,
@@ -52,6 +61,22 @@ export class LimitsService {
     private readonly metrics: MetricsService,
   ) {
     this.pricing = new Pricing(settings.models);
+    this.pool =
+      env.ADMISSION_PREFETCH > 0
+        ? new AdmissionPool(
+            budgets,
+            {
+              size: env.ADMISSION_PREFETCH,
+              ttlMs: env.ADMISSION_PREFETCH_TTL_MS,
+              minHeadroomSlots: env.ADMISSION_PREFETCH_MIN_HEADROOM,
+            },
+            (err) => this.logOnce(`an admission taken ahead failed (requests admit themselves meanwhile): ${message(err)}`),
+          )
+        : null;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.pool?.close();
   }
 
   /** Admits the request or throws 429 (RATE_LIMITED / BUDGET_EXCEEDED); the x-ratelimit-* headers go on the reply either way. */
@@ -81,34 +106,30 @@ export class LimitsService {
       budgets.length && priced
         ? worstCaseCostNanoUsd(priced.prices, worstCaseInputTokens(input.bodyBytes), maxOut, input.inputImages)
         : 0n;
+    const tokens = estimatedInputTokens(input.bodyBytes) + maxOut;
+    const poolKey = this.pool ? poolKeyOf(rates, budgets) : '';
+    const slot = this.pool?.take(poolKey, amount, tokens);
+    if (slot) {
+      this.metrics.admissions.inc({ path: 'ahead' });
+      return { headers: slot.headers, release: false, reservedNanoUsd: slot.amountNanoUsd, admissionId: slot.id };
+    }
     let result;
     try {
-      result = await this.budgets.admit({
-        requestId: input.requestId,
-        nowMs: Date.now(),
-        tokens: estimatedInputTokens(input.bodyBytes) + maxOut,
-        amountNanoUsd: amount,
-        rates,
-        budgets,
-      });
+      result = await this.budgets.admit({ requestId: input.requestId, nowMs: Date.now(), tokens, amountNanoUsd: amount, rates, budgets });
     } catch (err) {
       return this.unavailable(err, budgets.length > 0);
     }
-    const headers: Record<string, string> = {};
-    if (result.limitRequests !== null) headers['x-ratelimit-limit-requests'] = String(result.limitRequests);
-    if (result.remainingRequests !== null)
-      headers['x-ratelimit-remaining-requests'] = String(Math.max(0, result.remainingRequests));
-    if (result.limitTokens !== null) headers['x-ratelimit-limit-tokens'] = String(result.limitTokens);
-    if (result.remainingTokens !== null)
-      headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, result.remainingTokens));
+    const headers = admissionHeaders(result);
     if (!result.ok) throw denial(result, headers);
-    return { headers, release: rates.some((r) => r.concurrent !== null), reservedNanoUsd: amount };
+    this.metrics.admissions.inc({ path: 'own' });
+    this.pool?.offer(poolKey, { rates, budgets, tokens: tokens * SLOT_MARGIN, amountNanoUsd: amount * BigInt(SLOT_MARGIN) }, result);
+    return { headers, release: rates.some((r) => r.concurrent !== null), reservedNanoUsd: amount, admissionId: input.requestId };
   }
 
   /** The response is over: free the request's concurrency slots (its budget hold waits for billing's settlement). */
-  release(requestId: string): void {
+  release(admissionId: string): void {
     this.budgets
-      .release(requestId)
+      .release(admissionId)
       .catch((err: unknown) =>
         this.logOnce(`could not free a concurrency slot (it expires by itself): ${message(err)}`),
       );
@@ -135,6 +156,14 @@ export class LimitsService {
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** One pool of prefetched admissions per set of Redis counters and limits a request is admitted against. */
+function poolKeyOf(rates: readonly RateScope[], budgets: readonly BudgetScope[]): string {
+  let k = '';
+  for (const r of rates) k += `${r.name}|${r.rpm}|${r.tpm}|${r.concurrent}\n`;
+  for (const b of budgets) k += `${b.scope}|${b.id}|${b.limitNanoUsd}|${b.period}\n`;
+  return k;
 }
 
 /** key, team, key × model, team × model: every scope that has at least one limit. */

@@ -1,26 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { allowedModels, type Identity } from '../auth/identity.js';
+import { allowedModels } from '../auth/identity.js';
+import { testIdentity } from '../testing/identity.js';
 import { TtlCache } from '../auth/key-cache.js';
 import { rateScopes } from './limits.service.js';
 import { Pricing } from './pricing.js';
 
-const none = { rpm: null, tpm: null, maxConcurrent: null, modelLimits: {} };
-const identity = (over: Partial<Identity> = {}): Identity => ({
-  keyId: 'k1',
-  keyHash: 'h',
-  teamId: 't1',
-  orgId: null,
-  role: 'member',
-  models: null,
-  tags: {},
-  expiresAt: null,
-  revoked: false,
-  keyLimits: none,
-  teamLimits: none,
-  keyBudget: null,
-  teamBudget: null,
-  ...over,
-});
+const identity = testIdentity;
 
 describe('rateScopes', () => {
   it('has no scope when nothing is limited (no Redis call at all)', () => {

@@ -45,6 +45,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly admissions = new Counter({
+    name: 'gw_ingress_admissions_total',
+    help: 'requests admitted against limits or budgets: own (one Redis script on the path) or ahead (an admission taken ahead, ADR 0019)',
+    labelNames: ['path'] as const,
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'gw_ingress_' });
   }
