@@ -385,6 +385,8 @@ describe('provider credentials', () => {
     expect((await admin('GET', '/admin/v1/credentials')).body['data']).toHaveLength(1);
     expect((await admin('DELETE', '/admin/v1/credentials/openai/versions/1')).status).toBe(404);
     expect((await admin('POST', '/admin/v1/credentials', { providerId: 'openai' })).status).toBe(400);
+    // the change events are NATS messages: the last may land just after the DELETE's answer
+    for (const end = Date.now() + 2_000; changes.length < 3 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
     expect(changes.map((e) => e.providerId)).toEqual(['openai', 'openai', 'openai']); // v1, v2, removal of v1
     await nc.drain();
   });
