@@ -6,6 +6,7 @@ import { open } from '@gw/secrets';
 import { connectNats, HotClient } from '@gw/transport';
 import { Budgets } from '@gw/budgets';
 import { Redis } from 'ioredis';
+import { LimitsService } from './limits/limits.service.js';
 import {
   collect,
   freshDatabase,
@@ -219,7 +220,9 @@ describe('budgets', () => {
     const metaOf = () => RequestMeta.parse(JSON.parse(router.requests.at(-1)!.headers!.get(HEADERS.meta)));
     expect((await chat(a, k.key)).status).toBe(200);
     expect(metaOf().admissionId).toBeUndefined(); // admitted under its own request id
-    await new Promise((r) => setTimeout(r, 200)); // the admissions ahead are taken in the background
+    const pool = a.app.get(LimitsService).pool!;
+    // the admissions ahead are taken in the background
+    for (const end = Date.now() + 3_000; pool.stats().slots === 0 && Date.now() < end; ) await new Promise((r) => setTimeout(r, 10));
     const second = await chat(a, k.key, { messages: [{ role: 'user', content: 'hi again' }] }); // not a cache hit
     expect(second.status).toBe(200);
     expect(second.headers.get('x-ratelimit-limit-requests')).toBe('100000');
