@@ -46,6 +46,11 @@ export class ExactCache {
     for (const r of this.clients()) r.on('error', listener);
   }
 
+  /** The lookup connection (re)connected. */
+  onReady(listener: () => void): void {
+    this.redis.on('ready', listener);
+  }
+
   /** Connects; a Redis that is down does not throw here (commands fail fast until the background reconnect). */
   async connect(): Promise<void> {
     await Promise.all(this.clients().map((r) => r.connect().catch(() => undefined)));

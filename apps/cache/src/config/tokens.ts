@@ -1,2 +1,2 @@
 export const CACHE_ENV = Symbol('CACHE_ENV');
-export const REDIS = Symbol('REDIS');
+export const EXACT_CACHE = Symbol('EXACT_CACHE');

@@ -1,28 +1,32 @@
 import { Logger } from '@nestjs/common';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadEnv } from '../config/env.js';
-import type { ExactRepository } from './exact.repository.js';
+import { ExactCache } from '@gw/exact-cache';
+import type { Redis } from 'ioredis';
 import { ExactService } from './exact.service.js';
 
-/** An in-memory stand-in for Redis (the service's collaborator, not the unit under test). */
-class MemoryRepository {
+/** An in-memory stand-in for Redis (the service's collaborator, not the unit under test): GET and SET … EX. */
+class MemoryRedis {
   readonly data = new Map<string, { value: string; ttlSeconds: number }>();
   down = false;
-  onConnection(): void {}
+  on(): this {
+    return this;
+  }
   async get(k: string): Promise<string | null> {
     if (this.down) throw new Error('connect ECONNREFUSED');
     return this.data.get(k)?.value ?? null;
   }
-  async set(k: string, value: string, ttlSeconds: number): Promise<void> {
+  async set(k: string, value: string, _ex: 'EX', ttlSeconds: number): Promise<'OK'> {
     if (this.down) throw new Error('connect ECONNREFUSED');
     this.data.set(k, { value, ttlSeconds });
+    return 'OK';
   }
 }
 
 function setup(maxBytes = 16) {
-  const repo = new MemoryRepository();
+  const repo = new MemoryRedis();
   const env = loadEnv({ REDIS_PREFIX: 'p', CACHE_MAX_VALUE_BYTES: String(maxBytes) });
-  return { repo, svc: new ExactService(env, repo as unknown as ExactRepository) };
+  return { repo, svc: new ExactService(new ExactCache(repo as unknown as Redis, env.REDIS_PREFIX, env.CACHE_MAX_VALUE_BYTES)) };
 }
 
 afterEach(() => vi.restoreAllMocks());

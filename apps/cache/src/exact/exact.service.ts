@@ -1,37 +1,30 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { CacheLookupRequest, CacheLookupResult, CacheStoreEvent } from '@gw/contracts';
+import type { ExactCache } from '@gw/exact-cache';
 import { BurstLog } from '../common/burst-log.js';
-import type { CacheEnv } from '../config/env.js';
-import { CACHE_ENV } from '../config/tokens.js';
-import { exactKey, fitsExactCache } from '@gw/exact-cache';
-import { ExactRepository } from './exact.repository.js';
+import { EXACT_CACHE } from '../config/tokens.js';
 
 const MISS: CacheLookupResult = { hit: false };
 
 /**
- * The exact cache: one GET per lookup, one SET EX per store, inside the caller's namespace only. It fails open:
+ * The exact cache for the callers on NATS: one GET per lookup, one SET EX per store, inside the caller's namespace
+ * only, through the same `ExactCache` (key layout, size rule) the ingress uses in process (ADR 0013). It fails open:
  * when Redis is down a lookup is a miss and a store is dropped, and the outage is logged once per burst.
  */
 @Injectable()
-export class ExactService {
+export class ExactService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('ExactCache');
   private readonly outage = new BurstLog('redis (exact cache)', this.logger);
-  private readonly prefix: string;
-  private readonly maxValueBytes: number;
 
-  constructor(
-    @Inject(CACHE_ENV) env: CacheEnv,
-    private readonly repo: ExactRepository,
-  ) {
-    this.prefix = env.REDIS_PREFIX;
-    this.maxValueBytes = env.CACHE_MAX_VALUE_BYTES;
-    repo.onConnection({ error: (err) => this.outage.failure(err), ready: () => this.outage.success() });
+  constructor(@Inject(EXACT_CACHE) private readonly cache: ExactCache) {
+    cache.onConnectionError((err) => this.outage.failure(err));
+    cache.onReady(() => this.outage.success());
   }
 
   async lookup(req: CacheLookupRequest): Promise<CacheLookupResult> {
     let value: string | null;
     try {
-      value = await this.repo.get(exactKey(this.prefix, req.namespace, req.key));
+      value = await this.cache.get(req.namespace, req.key);
     } catch (err) {
       this.outage.failure(err);
       return MISS;
@@ -41,15 +34,23 @@ export class ExactService {
   }
 
   async store(ev: CacheStoreEvent): Promise<void> {
-    if (!fitsExactCache(ev.value, this.maxValueBytes)) {
-      this.logger.debug(`not stored: value over ${this.maxValueBytes} bytes (namespace ${ev.namespace})`);
-      return;
-    }
     try {
-      await this.repo.set(exactKey(this.prefix, ev.namespace, ev.key), ev.value, ev.ttlSeconds);
+      if (!(await this.cache.set(ev.namespace, ev.key, ev.value, ev.ttlSeconds))) {
+        this.logger.debug(`not stored: value over the size limit (namespace ${ev.namespace})`);
+        return;
+      }
       this.outage.success();
     } catch (err) {
       this.outage.failure(err);
     }
+  }
+
+  /** Connects at boot; a Redis that is down does not stop the boot (lookups answer misses until it is back). */
+  async onModuleInit(): Promise<void> {
+    await this.cache.connect();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.cache.close();
   }
 }
