@@ -60,6 +60,31 @@ export async function ensureStream(
   }
 }
 
+/**
+ * The stream (ensureStream, with `limits` if given) and a durable pull consumer on it that acks explicitly and
+ * starts from the first message; an existing consumer is kept as it is. Returns the consumer to `consume` from.
+ */
+export async function ensureDurableConsumer(
+  nc: NatsConnection,
+  target: DurableTarget,
+  opts: { ackWaitMs: number; maxAckPending?: number; streamLimits?: StreamLimits },
+) {
+  const { stream, durableName, subject } = target;
+  await ensureStream(nc, target, opts.streamLimits);
+  const jsm = await jetstreamManager(nc);
+  await jsm.consumers.info(stream, durableName).catch(() =>
+    jsm.consumers.add(stream, {
+      durable_name: durableName,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      filter_subject: subject,
+      ack_wait: opts.ackWaitMs * NANOS_PER_MS,
+      ...(opts.maxAckPending !== undefined && { max_ack_pending: opts.maxAckPending }),
+    }),
+  );
+  return jetstream(nc).consumers.get(stream, durableName);
+}
+
 /** How long one publish waits for JetStream's acknowledgement before it counts as failed (and is retried). */
 const PUBLISH_ACK_TIMEOUT_MS = 5_000;
 
@@ -225,20 +250,7 @@ export class DurableBatchConsumer<C extends DurableContract> {
   }
 
   async start(): Promise<void> {
-    const { stream, durableName, subject } = this.target;
-    await ensureStream(this.nc, this.target);
-    const jsm = await jetstreamManager(this.nc);
-    await jsm.consumers.info(stream, durableName).catch(() =>
-      jsm.consumers.add(stream, {
-        durable_name: durableName,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        filter_subject: subject,
-        ack_wait: (this.opts.ackWaitMs ?? 30_000) * NANOS_PER_MS,
-        max_ack_pending: 20_000,
-      }),
-    );
-    const consumer = await jetstream(this.nc).consumers.get(stream, durableName);
+    const consumer = await ensureDurableConsumer(this.nc, this.target, { ackWaitMs: this.opts.ackWaitMs ?? 30_000, maxAckPending: 20_000 });
     // room for the batches in the handler plus the one being gathered
     this.messages = await consumer.consume({ max_messages: Math.max(this.opts.batchSize * (this.concurrency + 1), 100) });
     this.looping = this.loop(this.messages).catch((err: unknown) => this.opts.onError?.(err));

@@ -1,10 +1,8 @@
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { DurableContract } from '@gw/contracts';
-import { decodeJson, ensureStream, nakDelayFor, type DurableTarget, type StreamLimits } from '@gw/transport';
+import { decodeJson, ensureDurableConsumer, nakDelayFor, type DurableTarget, type StreamLimits } from '@gw/transport';
 import type { z } from 'zod';
-
-const NANOS_PER_MS = 1_000_000;
 
 export type OneByOneOptions = {
   /** override the contract's stream / subject / durable name (tests use unique ones) */
@@ -46,20 +44,11 @@ export class OneByOneConsumer<C extends DurableContract> {
   }
 
   async start(): Promise<void> {
-    const { stream, durableName, subject } = this.target;
-    await ensureStream(this.nc, this.target, this.opts.streamLimits);
-    const jsm = await jetstreamManager(this.nc);
-    await jsm.consumers.info(stream, durableName).catch(() =>
-      jsm.consumers.add(stream, {
-        durable_name: durableName,
-        ack_policy: AckPolicy.Explicit,
-        deliver_policy: DeliverPolicy.All,
-        filter_subject: subject,
-        ack_wait: (this.opts.ackWaitMs ?? 60_000) * NANOS_PER_MS,
-        // max_deliver unset: a message is retried until it is delivered
-      }),
-    );
-    const consumer = await jetstream(this.nc).consumers.get(stream, durableName);
+    // no max_deliver: a message is retried until it is delivered
+    const consumer = await ensureDurableConsumer(this.nc, this.target, {
+      ackWaitMs: this.opts.ackWaitMs ?? 60_000,
+      ...(this.opts.streamLimits && { streamLimits: this.opts.streamLimits }),
+    });
     this.messages = await consumer.consume({ max_messages: 1 });
     this.looping = this.loop(this.messages).catch((err: unknown) => this.opts.onError(err));
   }
