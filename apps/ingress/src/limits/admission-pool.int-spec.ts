@@ -80,7 +80,7 @@ describe('admissions taken ahead (real Redis)', () => {
   });
 
   it('a slot serves only a request it covers, within its time and its clock minute', async () => {
-    let now = Date.UTC(2026, 10, 23, 12, 0, 50_000 / 1000);
+    let now = Date.UTC(2026, 10, 23, 12, 0, 50);
     const p = pool({ now: () => now, ttlMs: 5_000 });
     const t: SlotTemplate = { rates: [rate({ rpm: 100_000 })], budgets: [budget(1_000_000_000n)], tokens: TOKENS, amountNanoUsd: AMOUNT };
     await first(p, 'k2', t);

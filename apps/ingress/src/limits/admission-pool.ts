@@ -6,8 +6,6 @@ export type Slot = {
   /** the id it was admitted under: the request that takes it is settled and released by this id */
   id: string;
   at: number;
-  /** the clock minute it was taken in: TPM counters and budget periods turn on minute boundaries */
-  minute: number;
   amountNanoUsd: bigint;
   tokens: number;
   headers: Record<string, string>;
@@ -26,7 +24,8 @@ export type AdmissionPoolOptions = {
   now?: () => number;
 };
 
-type Pool = { slots: Slot[]; inflight: number; template: SlotTemplate };
+/** `template`: what a new slot is admitted for; null = the limits are near, nothing more is taken ahead */
+type Pool = { slots: Slot[]; inflight: number; template: SlotTemplate | null };
 
 /** slots given back per Redis round trip */
 const GIVE_BACK_CHUNK = 8;
@@ -82,7 +81,7 @@ export class AdmissionPool {
     if (this.closed) return;
     if (!this.farFromLimits(template, result)) {
       const pool = this.pools.get(key);
-      if (pool) pool.template = { ...template, rates: [], budgets: [] };
+      if (pool) pool.template = null;
       return;
     }
     let pool = this.pools.get(key);
@@ -116,13 +115,13 @@ export class AdmissionPool {
     return { pools: this.pools.size, slots, inflight };
   }
 
+  /** within its time, and in the clock minute it was taken in: TPM counters and budget periods turn on minutes */
   private usable(s: Slot, now: number, minute: number): boolean {
-    return now - s.at < this.opts.ttlMs && s.minute === minute;
+    return now - s.at < this.opts.ttlMs && Math.floor(s.at / 60_000) === minute;
   }
 
   private farFromLimits(t: SlotTemplate, r: AdmitResult): boolean {
     if (!r.ok) return false;
-    if (t.rates.length === 0 && t.budgets.length === 0) return false;
     if (t.rates.some((s) => s.concurrent !== null)) return false;
     const n = this.opts.minHeadroomSlots;
     if (r.remainingRequests !== null && r.remainingRequests < n) return false;
@@ -133,7 +132,7 @@ export class AdmissionPool {
 
   private fill(key: string, pool: Pool): void {
     const t = pool.template;
-    if (this.closed || (t.rates.length === 0 && t.budgets.length === 0)) return;
+    if (this.closed || t === null) return;
     while (pool.slots.length + pool.inflight < this.opts.size) {
       pool.inflight++;
       const id = `slot-${randomUUID()}`;
@@ -143,17 +142,17 @@ export class AdmissionPool {
         .then((r) => {
           pool.inflight--;
           if (!r.ok) {
-            pool.template = { ...t, rates: [], budgets: [] }; // refused: the limits are near, stop taking ahead
+            pool.template = null; // refused: the limits are near, stop taking ahead
             return;
           }
           const headers = admissionHeaders(r);
-          const slot: Slot = { id, at, minute: Math.floor(at / 60_000), amountNanoUsd: t.amountNanoUsd, tokens: t.tokens, headers };
+          const slot: Slot = { id, at, amountNanoUsd: t.amountNanoUsd, tokens: t.tokens, headers };
           if (this.closed || this.pools.get(key) !== pool) {
             void this.giveBack([slot]);
             return;
           }
           pool.slots.push(slot);
-          if (!this.farFromLimits(t, r)) pool.template = { ...t, rates: [], budgets: [] };
+          if (!this.farFromLimits(t, r)) pool.template = null;
         })
         .catch((err: unknown) => {
           pool.inflight--;

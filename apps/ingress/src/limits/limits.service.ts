@@ -34,9 +34,9 @@ export type AdmitInput = {
  * `admissionId` = the id its reservation is held under in Redis (its request id, or a prefetched admission's id,
  * ADR 0019): billing settles and the ingress releases by it. null = nothing held.
  */
-export type Admission = { headers: Record<string, string>; release: boolean; reservedNanoUsd: bigint; admissionId: string | null };
+export type Admission = { headers: Record<string, string>; release: boolean; admissionId: string | null };
 
-const NO_LIMITS: Admission = { headers: {}, release: false, reservedNanoUsd: 0n, admissionId: null };
+const NO_LIMITS: Admission = { headers: {}, release: false, admissionId: null };
 /** a prefetched admission holds this many times the amount and tokens of the request that started its pool */
 const SLOT_MARGIN = 2;
 const LOG_EVERY_MS = 5_000;
@@ -111,7 +111,7 @@ export class LimitsService implements OnModuleDestroy {
     const slot = this.pool?.take(poolKey, amount, tokens);
     if (slot) {
       this.metrics.admissions.inc({ path: 'ahead' });
-      return { headers: slot.headers, release: false, reservedNanoUsd: slot.amountNanoUsd, admissionId: slot.id };
+      return { headers: slot.headers, release: false, admissionId: slot.id };
     }
     let result;
     try {
@@ -123,7 +123,7 @@ export class LimitsService implements OnModuleDestroy {
     if (!result.ok) throw denial(result, headers);
     this.metrics.admissions.inc({ path: 'own' });
     this.pool?.offer(poolKey, { rates, budgets, tokens: tokens * SLOT_MARGIN, amountNanoUsd: amount * BigInt(SLOT_MARGIN) }, result);
-    return { headers, release: rates.some((r) => r.concurrent !== null), reservedNanoUsd: amount, admissionId: input.requestId };
+    return { headers, release: rates.some((r) => r.concurrent !== null), admissionId: input.requestId };
   }
 
   /** The response is over: free the request's concurrency slots (its budget hold waits for billing's settlement). */
