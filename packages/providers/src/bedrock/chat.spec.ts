@@ -1,27 +1,16 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { ChatCompletionRequest } from '@gw/contracts';
-import type { ResolvedProvider, TranslateOptions } from '../types.js';
+import type { TranslateOptions } from '../types.js';
 import { expandBaseUrl } from '../shared/base-url.js';
 import type { ConverseRequest } from './chat.js';
 import { optionsFromEnv } from './auth.js';
 import { adapter } from './index.js';
+import { BEDROCK_CREDS, BEDROCK_CTX, BEDROCK_PROVIDER, readBedrockFixture } from './spec-helpers.js';
 
-const ctx = { model: 'anthropic.claude-3-5-haiku-20241022-v1:0', requestId: 'rq1', created: 1_700_000_000 };
-const creds = {
-  region: 'us-east-1',
-  accessKeyId: 'AKIDEXAMPLE',
-  secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
-};
-const provider: ResolvedProvider = {
-  id: 'b',
-  type: 'bedrock',
-  baseUrl: 'https://bedrock-runtime.us-east-1.amazonaws.com',
-  apiKey: undefined,
-  headers: {},
-  options: creds,
-};
+const ctx = BEDROCK_CTX;
+const creds = BEDROCK_CREDS;
+const provider = BEDROCK_PROVIDER;
 const drop: TranslateOptions = { unsupportedParams: 'drop' };
 const reject: TranslateOptions = { unsupportedParams: 'reject' };
 const PNG = 'data:image/png;base64,iVBORw0KGgo=';
@@ -31,9 +20,7 @@ function build(req: Partial<ChatCompletionRequest>, stream = false, opts = drop,
   const up = adapter.chat.buildRequest(full, stream, p, ctx, opts);
   return { up, body: JSON.parse(up.body as string) as ConverseRequest };
 }
-function read(name: string): string {
-  return readFileSync(new URL(`../../test/fixtures/bedrock/${name}`, import.meta.url), 'utf8');
-}
+const read = readBedrockFixture;
 const tools = [
   {
     type: 'function' as const,
@@ -369,58 +356,5 @@ describe('bedrock parseResponse (real captures)', () => {
     expect(() => adapter.chat.parseResponse({ message: 'x' }, ctx)).toThrow(
       expect.objectContaining({ code: 'PROVIDER_ERROR' }) as Error,
     );
-  });
-});
-
-describe('bedrock embeddings (InvokeModel)', () => {
-  const e = adapter.embeddings!;
-  const titan = { ...ctx, model: 'amazon.titan-embed-text-v2:0' };
-  it('titan: one text, dimensions, signed /invoke; the real capture parses with its token count', () => {
-    const up = e.buildRequest({ model: 'x', input: 'hello', dimensions: 256 }, provider, titan);
-    expect(up.url).toBe(
-      'https://bedrock-runtime.us-east-1.amazonaws.com/model/amazon.titan-embed-text-v2%3A0/invoke',
-    );
-    expect(JSON.parse(up.body as string)).toEqual({ inputText: 'hello', normalize: true, dimensions: 256 });
-    expect(up.headers['authorization']).toContain('/bedrock/aws4_request');
-    expect(() => e.buildRequest({ model: 'x', input: ['a', 'b'] }, provider, titan)).toThrow(
-      expect.objectContaining({ param: 'input' }) as Error,
-    );
-    const doc = parse(read('TestBedrock.test_titan_v2_with_dimensions.yaml')) as {
-      interactions: Array<{ response: { parsed_body: { inputTextTokenCount: number } } }>;
-    };
-    const body = doc.interactions[0]!.response.parsed_body;
-    const r = e.parseResponse(body, titan);
-    expect(r.data).toHaveLength(1);
-    expect(r.data[0]!.embedding).toHaveLength(256);
-    expect(r.usage.prompt_tokens).toBe(body.inputTextTokenCount);
-  });
-  it('cohere: a list of texts; dimensions refused; other models refused', () => {
-    const cohere = { ...ctx, model: 'cohere.embed-english-v3' };
-    const up = e.buildRequest({ model: 'x', input: ['a', 'b'] }, provider, cohere);
-    expect(JSON.parse(up.body as string)).toEqual({ texts: ['a', 'b'], input_type: 'search_document' });
-    expect(
-      e
-        .parseResponse(
-          {
-            embeddings: [
-              [1, 2],
-              [3, 4],
-            ],
-            id: 'x',
-            response_type: 'embeddings_floats',
-          },
-          cohere,
-        )
-        .data.map((d) => d.embedding),
-    ).toEqual([
-      [1, 2],
-      [3, 4],
-    ]);
-    expect(() => e.buildRequest({ model: 'x', input: 'a', dimensions: 5 }, provider, cohere)).toThrow(
-      expect.objectContaining({ param: 'dimensions' }) as Error,
-    );
-    expect(() =>
-      e.buildRequest({ model: 'x', input: 'a' }, provider, { ...ctx, model: 'meta.llama3' }),
-    ).toThrow(expect.objectContaining({ param: 'model' }) as Error);
   });
 });

@@ -4,10 +4,11 @@ import { adapter as anthropic } from '../anthropic/index.js';
 import { adapter as bedrock } from '../bedrock/index.js';
 import { encodeEvent } from '../bedrock/eventstream.js';
 import { STOP_SEQUENCE_PATHS } from '../bedrock/stop-sequence.js';
+import { BEDROCK_PROVIDER } from '../bedrock/spec-helpers.js';
 import { adapter as cohere } from '../cohere/index.js';
 import { adapter as gemini } from '../gemini/index.js';
 import { adapter as openai } from '../openai-compatible/index.js';
-import type { ChatAdapter, ResolvedProvider } from '../types.js';
+import type { ChatAdapter } from '../types.js';
 import { collect, replayStream } from './replay.js';
 import { ctx, fixture, translate, wire } from './spec-helpers.js';
 
@@ -55,14 +56,7 @@ describe('anthropic: stop_reason stop_sequence names the sequence', () => {
 });
 
 describe('bedrock: stopReason stop_sequence, the sequence from additionalModelResponseFields', () => {
-  const provider: ResolvedProvider = {
-    id: 'b',
-    type: 'bedrock',
-    baseUrl: 'https://bedrock-runtime.us-east-1.amazonaws.com',
-    apiKey: undefined,
-    headers: {},
-    options: { region: 'us-east-1', accessKeyId: 'AKIDEXAMPLE', secretAccessKey: 'secret' },
-  };
+  const provider = BEDROCK_PROVIDER;
   const build = (req: Partial<ChatCompletionRequest>) => {
     const full = { model: 'b', messages: [{ role: 'user', content: 'hi' }], ...req } as ChatCompletionRequest;
     return JSON.parse(bedrock.chat.buildRequest(full, false, provider, ctx, { unsupportedParams: 'drop' }).body as string) as Record<string, unknown>;
