@@ -3,7 +3,7 @@ import { connect, type NatsConnection } from '@nats-io/transport-node';
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '@gw/testing';
-import { SIM_CONFIG, sql, startAlertHook, until } from './helpers.js';
+import { SIM_CONFIG, sql, startAlertHook, until, BUDGET_PROBE, PAID } from './helpers.js';
 
 /**
  * ADR 0018: a budget alert is not lost when billing dies between the settlement (threshold crossed, in Redis) and
@@ -16,12 +16,8 @@ describe('budget alerts survive billing dying before the publish', () => {
   let stack: Stack;
   let nc: NatsConnection;
   let costOfOne = 0n;
-  const body = {
-    model: 'sim-model',
-    messages: [{ role: 'user' as const, content: 'budget probe: say something short' }],
-    max_tokens: 16,
-  };
-  const paid = { headers: { 'x-gateway-cache': 'no-cache' } };
+  const body = BUDGET_PROBE;
+  const paid = PAID;
   let hook: Awaited<ReturnType<typeof startAlertHook>> | undefined;
   const hits = () => hook?.hits ?? [];
 

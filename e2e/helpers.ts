@@ -124,6 +124,15 @@ export const weather: OpenAI.ChatCompletionTool = {
 };
 
 /** A budget alert as the webhook receives it, with its `x-gateway-alert-id` header. */
+/** A request whose cost is the same every time (the simulator answers the same prompt the same way): budgets in units of it. */
+export const BUDGET_PROBE = {
+  model: 'sim-model',
+  messages: [{ role: 'user' as const, content: 'budget probe: say something short' }],
+  max_tokens: 16,
+};
+/** Every such request is paid: a cache hit costs nothing and would (rightly) get past a spent budget, so none may hit. */
+export const PAID = { headers: { 'x-gateway-cache': 'no-cache' } };
+
 export type AlertHit = { id: string; body: { id: string; thresholdPct: number; budgetUsd: string; spentUsd: string } };
 
 /** A local budget alerts webhook answering 204: every alert it received lands in `hits`. */

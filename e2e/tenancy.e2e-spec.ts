@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startStack, type Stack } from '@gw/testing';
-import { SIM_CONFIG, sql, startAlertHook, until } from './helpers.js';
+import { SIM_CONFIG, sql, startAlertHook, until, BUDGET_PROBE, PAID } from './helpers.js';
 
 /**
  * Issue 5, done when: 200 parallel requests at a key (and at a team of 5 keys) whose budget fits exactly 20 of them →
@@ -12,13 +12,8 @@ import { SIM_CONFIG, sql, startAlertHook, until } from './helpers.js';
 describe('budgets that cannot be overshot', () => {
   let stack: Stack;
   let costOfOne = 0n;
-  const body = {
-    model: 'sim-model',
-    messages: [{ role: 'user' as const, content: 'budget probe: say something short' }],
-    max_tokens: 16,
-  };
-  // every request is paid: a cache hit costs nothing and would (rightly) get past a spent budget, so none may hit
-  const paid = { headers: { 'x-gateway-cache': 'no-cache' } };
+  const body = BUDGET_PROBE;
+  const paid = PAID;
 
   const admin = async (path: string, payload: unknown): Promise<{ id: string; key?: string }> => {
     const res = await fetch(`${stack.ingressUrl}/admin/v1/${path}`, {

@@ -2,6 +2,18 @@ import { describe, expect, it } from 'vitest';
 import { apiKeyFrom, hashKey } from './auth-header.js';
 import { TtlCache } from './key-cache.js';
 
+
+/** A cache (1 s TTL, 10 entries) whose loads wait for `loads.release(value)`; 'k' is already loaded as 'old'. */
+async function loadedSlowly(clock: () => number) {
+  const cache = new TtlCache<string>(1000, 10, clock);
+  const loads: { release?: (v: string) => void } = {};
+  const load = () => new Promise<string>((r) => (loads.release = r));
+  const first = cache.get('k', load);
+  loads.release?.('old');
+  expect(await first).toBe('old');
+  return { cache, load, loads };
+}
+
 describe('apiKeyFrom', () => {
   it('reads Authorization: Bearer, any case', () => {
     expect(apiKeyFrom({ authorization: 'Bearer sk-gw-abc' })).toBe('sk-gw-abc');
@@ -75,18 +87,13 @@ describe('TtlCache', () => {
 
   it('never serves an entry past its expiry while its refresh is slow', async () => {
     let now = 1_000;
-    const cache = new TtlCache<string>(1000, 10, () => now);
-    let release: ((v: string) => void) | undefined;
-    const load = () => new Promise<string>((r) => (release = r));
-    const first = cache.get('k', load);
-    release?.('old');
-    expect(await first).toBe('old');
+    const { cache, load, loads } = await loadedSlowly(() => now);
     now += 900;
     expect(cache.get('k', load)).toBe('old'); // refresh started
     now += 100; // expired, the refresh has not answered
     const waiting = cache.get('k', load);
     expect(waiting).toBeInstanceOf(Promise);
-    release?.('new');
+    loads.release?.('new');
     expect(await waiting).toBe('new');
   });
 
@@ -115,21 +122,16 @@ describe('TtlCache', () => {
 
   it('an invalidation during a refresh drops the entry and the refreshed value', async () => {
     let now = 1_000;
-    const cache = new TtlCache<string>(1000, 10, () => now);
-    let release: ((v: string) => void) | undefined;
-    const load = () => new Promise<string>((r) => (release = r));
-    const first = cache.get('k', load);
-    release?.('old');
-    expect(await first).toBe('old');
+    const { cache, load, loads } = await loadedSlowly(() => now);
     now += 800;
     expect(cache.get('k', load)).toBe('old');
-    const stale = release;
+    const stale = loads.release;
     cache.delete('k'); // an admin change arrives while the refresh reads the database
     stale?.('stale');
     await Promise.resolve();
     const next = cache.get('k', load);
     expect(next).toBeInstanceOf(Promise);
-    release?.('fresh');
+    loads.release?.('fresh');
     expect(await next).toBe('fresh');
   });
 
